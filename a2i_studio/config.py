@@ -1,0 +1,102 @@
+"""Where a2i-studio keeps its files, and the few settings that outlive a run.
+
+Folders follow the platform's conventions (platformdirs) and each can be moved
+with an environment variable, which the tests use to stay out of the user's
+home: ``A2I_CONFIG_DIR``, ``A2I_DATA_DIR``, ``A2I_CACHE_DIR``,
+``A2I_MODELS_DIR`` and ``A2I_GALLERY_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from a2i_studio.errors import A2IError
+
+__all__ = [
+    "cache_dir",
+    "config_dir",
+    "data_dir",
+    "gallery_dir",
+    "load_settings",
+    "models_dir",
+    "plugins_dir",
+    "resources_dir",
+    "save_settings",
+]
+
+APP = "a2i-studio"
+
+
+def _dir(variable: str, default: str) -> Path:
+    value = os.environ.get(variable)
+    return Path(value).expanduser() if value else Path(default)
+
+
+def config_dir() -> Path:
+    """Settings and the drop-in plugins folder."""
+    import platformdirs
+
+    return _dir("A2I_CONFIG_DIR", platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    """Gallery, models and logs live under here unless moved."""
+    import platformdirs
+
+    return _dir("A2I_DATA_DIR", platformdirs.user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    """Peak pyramids, feature caches and other files that can be rebuilt."""
+    import platformdirs
+
+    return _dir("A2I_CACHE_DIR", platformdirs.user_cache_dir(APP))
+
+
+def models_dir() -> Path:
+    """The user's models: ``checkpoints/ loras/ adapters/ encoders/``."""
+    return _dir("A2I_MODELS_DIR", str(data_dir() / "models"))
+
+
+def gallery_dir() -> Path:
+    """The gallery's PNGs and its SQLite index."""
+    return _dir("A2I_GALLERY_DIR", str(data_dir() / "gallery"))
+
+
+def plugins_dir() -> Path:
+    """The drop-in folder: every ``*.py`` file here is loaded as a plugin."""
+    return config_dir() / "plugins"
+
+
+def resources_dir() -> Path:
+    """Bundled icons, small checkpoints and their model cards (the ``a2i_resources`` package)."""
+    import a2i_resources
+
+    return Path(a2i_resources.__file__).resolve().parent
+
+
+def _settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load_settings() -> dict[str, Any]:
+    """The saved settings, or ``{}`` when none were saved yet."""
+    path = _settings_path()
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise A2IError(f"Settings file {path} is unreadable ({error}); fix or delete it.") from None
+
+
+def save_settings(settings: dict[str, Any]) -> None:
+    """Save ``settings`` atomically (a crash never leaves a half-written file)."""
+    path = _settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(temp, path)

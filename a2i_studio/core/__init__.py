@@ -1,0 +1,77 @@
+"""Core types: spaces, parameters, components, the registry and chains.
+
+Importing this package imports neither torch nor numpy.
+"""
+
+from __future__ import annotations
+
+from a2i_studio.core._chains import Chain, find_chains, parse_chain
+from a2i_studio.core._components import (
+    Adapter,
+    CancelToken,
+    Component,
+    Encoder,
+    Generator,
+    Progress,
+    ProgressCallback,
+    RunContext,
+    Trainer,
+    WeightSpec,
+)
+from a2i_studio.core._params import (
+    BoolParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    Param,
+    PathParam,
+    TextParam,
+    resolve_params,
+)
+from a2i_studio.core._registry import RegisteredComponent, Registry
+from a2i_studio.core._spaces import (
+    CLIP_TEXT_SD15,
+    CLIP_TEXT_SD21,
+    FFT_FRAMES,
+    IMAGEBIND_AUDIO,
+    MFCC_SUMMARY,
+    SD3_TEXT,
+    VGGISH,
+    VGGISH_SEQUENCE,
+    Space,
+)
+
+__all__ = [
+    "CLIP_TEXT_SD15",
+    "CLIP_TEXT_SD21",
+    "FFT_FRAMES",
+    "IMAGEBIND_AUDIO",
+    "MFCC_SUMMARY",
+    "SD3_TEXT",
+    "VGGISH",
+    "VGGISH_SEQUENCE",
+    "Adapter",
+    "BoolParam",
+    "CancelToken",
+    "Chain",
+    "ChoiceParam",
+    "Component",
+    "Encoder",
+    "FloatParam",
+    "Generator",
+    "IntParam",
+    "Param",
+    "PathParam",
+    "Progress",
+    "ProgressCallback",
+    "RegisteredComponent",
+    "Registry",
+    "RunContext",
+    "Space",
+    "TextParam",
+    "Trainer",
+    "WeightSpec",
+    "find_chains",
+    "parse_chain",
+    "resolve_params",
+]

@@ -1,0 +1,257 @@
+"""Components: encoders, adapters, generators and trainers, and what they run with.
+
+A component is a small class with an explicit interface. Its class attributes
+describe it (id, spaces, parameters, weights) without loading anything, so the
+app can list thousands of chains without importing torch; ``load`` brings in
+the heavy parts when a chain first runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from a2i_studio.core._params import Param
+from a2i_studio.core._spaces import Space
+from a2i_studio.errors import Cancelled
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from PIL.Image import Image
+
+__all__ = [
+    "Adapter",
+    "CancelToken",
+    "Component",
+    "Encoder",
+    "Generator",
+    "Progress",
+    "ProgressCallback",
+    "RunContext",
+    "Trainer",
+    "WeightSpec",
+]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report: ``step`` of ``total`` done, with an optional preview image."""
+
+    step: int
+    total: int
+    stage: str = ""
+    preview: Image | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class CancelToken:
+    """Set by the user (from any thread); long work checks it between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the work to stop at its next step."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        """Raise :class:`~a2i_studio.errors.Cancelled` if :meth:`cancel` was called."""
+        if self._event.is_set():
+            raise Cancelled("Cancelled by the user; nothing was saved.")
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """A weights file a component needs, and how a user gets it.
+
+    Attributes:
+        name: Stable name used by ``a2i models`` (``vggish``, ``aegan-soundscapes``).
+        filename: The file or folder name looked up in the models dir.
+        description: One line saying what the weights are.
+        size_bytes: Expected size, shown before a download.
+        sha256: Expected checksum of a single file, if known.
+        bundled: Path of a copy shipped inside the installed package, if any.
+        hf_repo: Hugging Face repo id to download from, if any.
+        url: Direct download URL, if any.
+        subdir: Folder of the models dir it lives in (checkpoints, loras, adapters, encoders).
+    """
+
+    name: str
+    filename: str
+    description: str
+    size_bytes: int | None = None
+    sha256: str | None = None
+    bundled: Path | None = None
+    hf_repo: str | None = None
+    url: str | None = None
+    subdir: str = "checkpoints"
+
+
+@dataclass
+class RunContext:
+    """What a component runs with: device, dtype, seeds, progress and cancel.
+
+    Attributes:
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"mps"``.
+        dtype: ``"float32"``, ``"float16"`` or ``"bfloat16"``.
+        seeds: One seed per image to make; image ``i`` must depend on ``seeds[i]`` alone,
+            so a single image is reproduced by running again with ``[seeds[i]]``.
+        progress: Called with :class:`Progress`; may be ``None``.
+        cancel: Checked by :meth:`report`; components doing long loops call :meth:`report`.
+    """
+
+    device: str
+    dtype: str
+    seeds: tuple[int, ...]
+    progress: ProgressCallback | None = None
+    cancel: CancelToken | None = None
+
+    def report(self, step: int, total: int, stage: str = "", preview: Image | None = None) -> None:
+        """Report progress and stop here with ``Cancelled`` if the user cancelled."""
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        if self.progress is not None:
+            self.progress(Progress(step, total, stage, preview))
+
+    def cpu_generators(self) -> list[torch.Generator]:
+        """One seeded CPU ``torch.Generator`` per image.
+
+        Random numbers are drawn on the CPU and then moved to the device, so a seed
+        gives the same image on any device.
+        """
+        import torch
+
+        return [torch.Generator(device="cpu").manual_seed(seed) for seed in self.seeds]
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        """The ``torch.dtype`` for :attr:`dtype`."""
+        import torch
+
+        dtype: torch.dtype = getattr(torch, self.dtype)
+        return dtype
+
+
+class Component:
+    """Base of every component; describes itself in class attributes.
+
+    Attributes:
+        kind: ``"encoder"``, ``"adapter"``, ``"generator"`` or ``"trainer"``.
+        id: Stable id used in chain ids and recipes; letters, digits, ``-`` and ``_``.
+        name: Display name.
+        description: One line.
+        version: Bump it when outputs for the same inputs change; recipes record it.
+        params: The parameter schema.
+        weights: The weights the component needs; empty for weight-free components.
+    """
+
+    kind: ClassVar[str] = ""
+    id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    params: ClassVar[tuple[Param, ...]] = ()
+    weights: ClassVar[tuple[WeightSpec, ...]] = ()
+
+    def load(self, device: str, dtype: str) -> None:
+        """Load weights and move them to ``device`` / ``dtype``; import torch here, not at module level."""
+
+    def unload(self) -> None:
+        """Free what :meth:`load` took."""
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description of the component."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "version": self.version,
+            "params": [param.describe() for param in self.params],
+            "weights": [spec.name for spec in self.weights],
+        }
+
+
+class Encoder(Component):
+    """Audio -> one value in :attr:`output_space`.
+
+    Attributes:
+        output_space: The space of the returned tensor.
+        sample_rate: The rate the audio arrives at (the engine resamples).
+        min_seconds: Shorter audio is zero-padded to this length, with a warning.
+        window_seconds: The segment the GUI selects by default; ``None`` for the whole clip.
+    """
+
+    kind: ClassVar[str] = "encoder"
+    output_space: ClassVar[Space]
+    sample_rate: ClassVar[int] = 16_000
+    min_seconds: ClassVar[float] = 0.0
+    window_seconds: ClassVar[float | None] = None
+
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """Embed mono float32 ``samples`` at :attr:`sample_rate`; return a tensor on ``ctx.device``."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "output_space": str(self.output_space)}
+
+
+class Adapter(Component):
+    """A value in :attr:`input_space` -> a value in :attr:`output_space`."""
+
+    kind: ClassVar[str] = "adapter"
+    input_space: ClassVar[Space]
+    output_space: ClassVar[Space]
+
+    def adapt(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """Map ``value`` to the output space."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **super().describe(),
+            "input_space": str(self.input_space),
+            "output_space": str(self.output_space),
+        }
+
+
+class Generator(Component):
+    """A value in :attr:`input_space` -> ``len(ctx.seeds)`` RGB images."""
+
+    kind: ClassVar[str] = "generator"
+    input_space: ClassVar[Space]
+
+    def generate(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
+        """Make one image per seed in ``ctx.seeds``; image ``i`` depends only on ``seeds[i]``."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "input_space": str(self.input_space)}
+
+
+class Trainer(Component):
+    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings."""
+
+    kind: ClassVar[str] = "trainer"
+
+    def train(
+        self,
+        data: Path,
+        out: Path,
+        settings: Mapping[str, Any],
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> dict[str, Any]:
+        """Train on ``data``, write checkpoints and reports under ``out``, return final metrics."""
+        raise NotImplementedError

@@ -1,0 +1,71 @@
+"""Weight-free encoders: audio features that end-to-end generators take as input.
+
+``mfcc`` gives the 104-value MFCC summary the AE-GAN was trained on, ``fft``
+the 500 x 220 FFT frames the pixel transformer reads. They need no weights
+and run anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from a2i_studio.core import FFT_FRAMES, MFCC_SUMMARY, Encoder, RunContext
+from a2i_studio.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+__all__ = ["FftFramesEncoder", "MfccEncoder", "a2i_register_components"]
+
+__version__ = "1.0.0"
+
+
+class MfccEncoder(Encoder):
+    """MFCC summary statistics of the whole selection (see ``a2i_studio.audio.features.mfcc_summary``)."""
+
+    id = "mfcc"
+    name = "MFCC summary"
+    description = "104 MFCC statistics of the selected audio; no weights."
+    version = "1"
+    output_space = MFCC_SUMMARY
+    sample_rate = 16_000
+    min_seconds = 1.0
+    window_seconds = 4.0
+
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> torch.Tensor:
+        import torch
+
+        from a2i_studio.audio.features import mfcc_summary
+
+        waveform = torch.from_numpy(samples).float()
+        return mfcc_summary(waveform, self.sample_rate).to(ctx.device)
+
+
+class FftFramesEncoder(Encoder):
+    """The selection cut into 500 sections, magnitude spectrum of each (the pixel transformer's input)."""
+
+    id = "fft"
+    name = "FFT frames"
+    description = "Magnitude spectra of 500 equal sections of the audio; no weights."
+    version = "1"
+    output_space = FFT_FRAMES
+    sample_rate = 16_000
+    min_seconds = 1.0
+    window_seconds = 4.0
+
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> torch.Tensor:
+        import torch
+
+        from a2i_studio.audio.features import fft_frames
+
+        waveform = torch.from_numpy(samples).float()
+        return fft_frames(waveform, sections=FFT_FRAMES.shape[0], bins=FFT_FRAMES.shape[1]).to(ctx.device)
+
+
+@hookimpl
+def a2i_register_components(registry: Any) -> None:
+    """Register the weight-free encoders."""
+    registry.add_encoder(MfccEncoder())
+    registry.add_encoder(FftFramesEncoder())
