@@ -1,0 +1,55 @@
+"""Audio input for a2i-studio: decoding, clips and the errors of bad files.
+
+Importing this package is cheap (numpy, soundfile, PyAV, soxr; never torch).
+The heavier parts are submodules that callers import when they need them:
+
+- :mod:`a2i_studio.audio.features`: torch features for every backend
+  (VGGish log-mel, ImageBind fbank, MFCC summary, FFT frames, display mel).
+- :mod:`a2i_studio.audio.peaks`: the min/max/RMS pyramid behind the timeline.
+- :mod:`a2i_studio.audio.tiles`: spectrogram tiles for the visible range.
+- :mod:`a2i_studio.audio.live`: recording and playback through sounddevice.
+"""
+
+from __future__ import annotations
+
+from a2i_studio.audio._clip import AudioInfo, Clip, file_sha256, pad_to
+from a2i_studio.audio._errors import (
+    AudioFileNotFound,
+    AudioIsDirectory,
+    AudioPermissionDenied,
+    AudioRangeError,
+    AudioTooLong,
+    EmptyAudio,
+    InvalidSamples,
+    NoAudioDevice,
+    NoAudioStream,
+    NotAudio,
+    TextNotAudio,
+    TruncatedAudio,
+)
+from a2i_studio.audio._load import AudioLevels, load, measure_levels, probe
+from a2i_studio.errors import AudioError
+
+__all__ = [
+    "AudioError",
+    "AudioFileNotFound",
+    "AudioInfo",
+    "AudioIsDirectory",
+    "AudioLevels",
+    "AudioPermissionDenied",
+    "AudioRangeError",
+    "AudioTooLong",
+    "Clip",
+    "EmptyAudio",
+    "InvalidSamples",
+    "NoAudioDevice",
+    "NoAudioStream",
+    "NotAudio",
+    "TextNotAudio",
+    "TruncatedAudio",
+    "file_sha256",
+    "load",
+    "measure_levels",
+    "pad_to",
+    "probe",
+]

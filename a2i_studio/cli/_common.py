@@ -1,0 +1,96 @@
+"""Pieces the CLI commands share: plugins, params, progress, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from a2i_studio import config
+from a2i_studio.core import Component, Progress, ProgressCallback
+from a2i_studio.errors import ParamError
+from a2i_studio.plugins import PluginManager
+
+__all__ = ["load_plugins", "log_file", "parse_param_options", "print_json", "progress_bar"]
+
+
+def load_plugins(args: argparse.Namespace) -> PluginManager:
+    """Load plugins honouring ``--safe-mode``; report broken ones on stderr, once."""
+    manager = PluginManager(safe_mode=getattr(args, "safe_mode", False)).load()
+    for record in manager.failed:
+        print(f"warning: {record.error}", file=sys.stderr)
+    return manager
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON on stdout."""
+    json.dump(value, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+def log_file() -> Path:
+    """The log file unexpected errors go to (also shown by the GUI's Help menu)."""
+    path = config.data_dir() / "logs" / "a2i.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def parse_param_options(options: Sequence[str], components: Sequence[Component]) -> dict[str, dict[str, Any]]:
+    """Turn ``--param key=value`` options into values by component id, validated by each schema.
+
+    ``key`` may be ``component.key`` when two components of the chain share a name.
+
+    Raises:
+        ParamError: Naming the option that is malformed, unknown, ambiguous or invalid.
+    """
+    by_id = {component.id: component for component in components}
+    values: dict[str, dict[str, Any]] = {}
+    for option in options:
+        key, separator, text = option.partition("=")
+        if not separator or not key:
+            raise ParamError(f"--param {option!r} should read key=value, e.g. --param steps=30.")
+        owner_id, dot, name = key.rpartition(".")
+        if dot:
+            if owner_id not in by_id:
+                raise ParamError(f"--param {option!r} names {owner_id!r}, which is not in this chain.")
+            owners = [by_id[owner_id]]
+        else:
+            owners = [component for component in components if any(p.name == name for p in component.params)]
+        if not owners:
+            known = sorted({f"{c.id}.{p.name}" for c in components for p in c.params}) or ["none"]
+            raise ParamError(f"--param {option!r}: no component of this chain has {name!r}; known: {', '.join(known)}.")
+        if len(owners) > 1:
+            raise ParamError(
+                f"--param {option!r} is ambiguous: {' and '.join(c.id for c in owners)} both have {name!r}; "
+                f"write {owners[0].id}.{name}={text}."
+            )
+        owner = owners[0]
+        param = next((p for p in owner.params if p.name == name), None)
+        if param is None:
+            raise ParamError(f"--param {option!r}: {owner.id} has no parameter {name!r}.")
+        values.setdefault(owner.id, {})[name] = param.parse(text)
+    return values
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
+    """A tqdm bar on stderr driven by :class:`Progress` reports (hidden when stderr is no terminal)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, file=sys.stderr, disable=None if enabled else True, leave=False)
+
+    def report(progress: Progress) -> None:
+        if bar.total != progress.total:
+            bar.reset(total=progress.total)
+        bar.n = progress.step
+        bar.set_description(progress.stage, refresh=False)
+        bar.refresh()
+
+    try:
+        yield report
+    finally:
+        bar.close()

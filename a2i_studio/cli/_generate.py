@@ -1,0 +1,147 @@
+"""``a2i generate``, ``a2i rerun`` and ``a2i chains``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from a2i_studio.cli._common import load_plugins, parse_param_options, print_json, progress_bar
+from a2i_studio.errors import A2IError, ParamError
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``generate``, ``rerun`` and ``chains``."""
+    generate = subparsers.add_parser("generate", help="make images from a sound")
+    generate.add_argument("audio", type=Path, metavar="AUDIO", help="audio or video file")
+    generate.add_argument("--chain", default=None, help="encoder>adapter>generator (default: the bundled mfcc>aegan)")
+    generate.add_argument("--start", type=float, default=None, metavar="S", help="segment start, seconds")
+    generate.add_argument("--end", type=float, default=None, metavar="S", help="segment end, seconds")
+    generate.add_argument("--seed", type=int, default=None, metavar="N", help="first image's seed (default: random)")
+    generate.add_argument("-n", type=int, default=1, metavar="N", help="number of images (seeds N, N+1, ...)")
+    generate.add_argument("--param", action="append", default=[], metavar="K=V", help="component parameter, repeatable")
+    generate.add_argument("--out", type=Path, default=None, metavar="DIR", help="also copy the images to DIR")
+    generate.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+    generate.add_argument("--json", action="store_true", help="print results as JSON")
+    generate.set_defaults(func=_run_generate)
+
+    rerun = subparsers.add_parser("rerun", help="reproduce an image from the recipe inside it")
+    rerun.add_argument("image", type=Path, metavar="IMAGE.png")
+    rerun.add_argument("--audio", type=Path, default=None, help="the source audio, if it moved")
+    rerun.add_argument("--device", default=None, help="override the recorded device")
+    rerun.add_argument("--out", type=Path, default=None, metavar="DIR", help="also copy the image to DIR")
+    rerun.add_argument("--json", action="store_true", help="print the result as JSON")
+    rerun.set_defaults(func=_run_rerun)
+
+    chains = subparsers.add_parser("chains", help="list the runnable encoder>adapter>generator chains")
+    chains.add_argument("--json", action="store_true", help="print as JSON")
+    chains.set_defaults(func=_run_chains)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from a2i_studio.core import parse_chain
+    from a2i_studio.engine import DEFAULT_CHAIN, Engine, GenerationRequest
+    from a2i_studio.gallery import Gallery
+
+    if args.n < 1:
+        raise ParamError(f"-n {args.n} asks for no images; use 1 or more.")
+    manager = load_plugins(args)
+    chain_id = args.chain or DEFAULT_CHAIN
+    chain = parse_chain(chain_id, manager.registry)
+    request = GenerationRequest(
+        audio=args.audio,
+        chain=chain_id,
+        seed=secrets.randbelow(2**31) if args.seed is None else args.seed,
+        n=args.n,
+        start=args.start,
+        end=args.end,
+        params=parse_param_options(args.param, chain.components),
+        device=args.device,
+    )
+    engine = Engine(manager.registry, Gallery())
+    with progress_bar() as report:
+        results = engine.generate(request, progress=report)
+    return _report(results, args.out, args.json)
+
+
+def _run_rerun(args: argparse.Namespace) -> int:
+    from PIL import Image, ImageChops
+
+    from a2i_studio.engine import Engine, request_from_recipe
+    from a2i_studio.gallery import Gallery, read_recipe
+
+    recipe = read_recipe(args.image)
+    request = request_from_recipe(recipe, args.audio)
+    if args.device is not None:
+        request = dataclasses.replace(request, device=args.device)
+    if not request.audio.exists():
+        raise A2IError(
+            f"The source audio {request.audio} of {args.image.name} is gone; pass its new place with --audio."
+        )
+    from a2i_studio.audio import file_sha256
+
+    if file_sha256(request.audio) != recipe["audio"]["sha256"]:
+        raise A2IError(
+            f"{request.audio} is not the audio {args.image.name} was made from (its sha256 differs); "
+            "pass the original with --audio."
+        )
+    manager = load_plugins(args)
+    engine = Engine(manager.registry, Gallery())
+    with progress_bar() as report:
+        results = engine.generate(request, progress=report)
+    with Image.open(args.image) as original:
+        identical = ImageChops.difference(original.convert("RGB"), results[0].image).getbbox() is None
+    if not args.json:
+        print(f"identical to {args.image.name}: {'yes' if identical else 'no'}")
+    return _report(results, args.out, args.json, extra={"identical": identical})
+
+
+def _run_chains(args: argparse.Namespace) -> int:
+    from a2i_studio.core import find_chains
+
+    manager = load_plugins(args)
+    chains = find_chains(manager.registry)
+    if args.json:
+        print_json(
+            [
+                {
+                    "id": chain.id,
+                    "components": [component.id for component in chain.components],
+                    "input": str(chain.encoder.output_space),
+                }
+                for chain in chains
+            ]
+        )
+        return 0
+    if not chains:
+        print("No runnable chains: no encoder connects to a generator. Run 'a2i plugins list'.")
+    for chain in chains:
+        print(f"{chain.id:40s} {chain.generator.description}")
+    return 0
+
+
+def _report(results: list[Any], out: Path | None, as_json: bool, extra: dict[str, Any] | None = None) -> int:
+    rows = []
+    for result in results:
+        path = result.item.path
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            copied = out / f"{Path(result.recipe['audio']['name']).stem}-{result.recipe['seed']}.png"
+            shutil.copyfile(path, copied)
+            path = copied
+        rows.append({"path": str(path), "seed": result.recipe["seed"], "chain": result.recipe["chain"]})
+    for warning in results[0].warnings if results else ():
+        print(f"warning: {warning}", file=sys.stderr)
+    if as_json:
+        print_json({"images": rows, **(extra or {})})
+    else:
+        for row in rows:
+            print(row["path"])
+    return 0
+

@@ -1,0 +1,123 @@
+"""The engine: chains run end to end, seeds reproduce, progress and cancel, shape checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from a2i_studio.core import Adapter, CancelToken, Progress, Space
+from a2i_studio.engine import Engine, GenerationRequest, default_dtype, pick_device, request_from_recipe
+from a2i_studio.errors import Cancelled, ParamError, ShapeError
+from a2i_studio.gallery import Gallery
+from a2i_studio.plugins import PluginManager
+
+CHAIN = "toy-proj>toy-gen"
+
+
+@pytest.fixture
+def engine(drop_in: Callable[[str], Path], tmp_path: Path) -> Engine:
+    drop_in("toy_plugin")
+    return Engine(PluginManager().load().registry, Gallery(tmp_path / "gallery"))
+
+
+def _pixels(result: object) -> bytes:
+    return result.image.tobytes()  # type: ignore[attr-defined]
+
+
+def test_a_batch_image_is_reproduced_alone_from_its_own_seed(engine: Engine, clip: Path) -> None:
+    batch = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=40, n=3))
+    assert [result.recipe["seed"] for result in batch] == [40, 41, 42]
+    assert [result.image.size for result in batch] == [(32, 32)] * 3
+    assert len({_pixels(result) for result in batch}) == 3  # different seeds, different images
+    alone = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=41))
+    assert _pixels(alone[0]) == _pixels(batch[1])
+    again = engine.generate(request_from_recipe(batch[2].recipe))
+    assert _pixels(again[0]) == _pixels(batch[2])
+
+
+def test_recipe_records_everything_that_decides_the_image(engine: Engine, clip: Path) -> None:
+    request = GenerationRequest(audio=clip, chain=CHAIN, seed=7, start=0.25, end=1.5, params={"toy-gen": {"steps": 5}})
+    recipe = engine.generate(request)[0].recipe
+    assert recipe["format"] == "a2i-recipe/1"
+    assert recipe["audio"]["name"] == "chirp.wav"
+    assert len(recipe["audio"]["sha256"]) == 64
+    assert recipe["segment"] == {"start": 0.25, "end": 1.5}
+    assert recipe["chain"] == CHAIN
+    assert [c["id"] for c in recipe["components"]] == ["toy-proj", "toy-gen"]
+    assert recipe["params"] == {"toy-proj": {}, "toy-gen": {"steps": 5, "noise": 0.5, "palette": "rgb"}}
+    assert (recipe["device"], recipe["dtype"], recipe["seed"]) == ("cpu", "float32", 7)
+
+
+def test_segment_and_params_change_the_image(engine: Engine, clip: Path) -> None:
+    whole = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=1))[0]
+    segment = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=1, start=1.0, end=2.0))[0]
+    gray = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=1, params={"toy-gen": {"palette": "gray"}}))
+    assert _pixels(whole) != _pixels(segment)
+    red, green, blue = gray[0].image.split()
+    assert red.tobytes() == green.tobytes() == blue.tobytes()
+
+
+def test_progress_reports_steps_and_cancel_saves_nothing(engine: Engine, clip: Path) -> None:
+    reports: list[Progress] = []
+    engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=1), progress=reports.append)
+    refining = [(p.step, p.total) for p in reports if p.stage == "refining"]
+    assert refining == [(1, 3), (2, 3), (3, 3)]
+    assert reports[-1].stage == "done"
+
+    cancel = CancelToken()
+
+    def cancel_at_second_step(progress: Progress) -> None:
+        if progress.stage == "refining" and progress.step == 2:
+            cancel.cancel()
+
+    before = engine.gallery.count()  # type: ignore[union-attr]
+    with pytest.raises(Cancelled, match="nothing was saved"):
+        engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=1, n=2), cancel_at_second_step, cancel)
+    assert engine.gallery.count() == before  # type: ignore[union-attr]
+
+
+def test_short_clip_is_padded_with_a_warning(engine: Engine, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    short = tmp_path / "blip.wav"
+    soundfile.write(short, np.full(800, 0.3, dtype=np.float32), 8000)
+    result = engine.generate(GenerationRequest(audio=short, chain=CHAIN, seed=3))[0]
+    assert any("blip.wav" in warning and "0.5" in warning for warning in result.warnings)
+
+
+def test_wrong_shape_names_the_component_and_both_shapes(engine: Engine, clip: Path) -> None:
+    class Truncating(Adapter):
+        id = "truncate"
+        input_space = Space("toy", (8,))
+        output_space = Space("toy", (8,))
+
+        def adapt(self, value, params, ctx):  # type: ignore[no-untyped-def]
+            return value[:5]
+
+    engine.registry.add_adapter(Truncating())
+    with pytest.raises(ShapeError, match=r"truncate output has shape \(5,\) but space toy expects \(8,\)"):
+        engine.generate(GenerationRequest(audio=clip, chain="toy-proj>truncate>toy-gen", seed=0))
+
+
+def test_bad_requests_fail_before_any_work(engine: Engine, clip: Path) -> None:
+    with pytest.raises(ParamError, match="steps got 0"):
+        engine.generate(GenerationRequest(audio=clip, chain=CHAIN, params={"toy-gen": {"steps": 0}}))
+    with pytest.raises(ParamError, match="'sd15', which is not in chain"):
+        engine.generate(GenerationRequest(audio=clip, chain=CHAIN, params={"sd15": {"steps": 3}}))
+    with pytest.raises(ParamError, match="-n 0"):
+        engine.generate(GenerationRequest(audio=clip, chain=CHAIN, n=0))
+
+
+def test_device_choice_and_dtype_policy() -> None:
+    assert pick_device(None) == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert pick_device("cpu") == "cpu"
+    assert (default_dtype("cpu"), default_dtype("cuda")) == ("float32", "float16")
+    with pytest.raises(ParamError, match="unknown"):
+        pick_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ParamError, match="no CUDA GPU is available; use --device cpu"):
+            pick_device("cuda")
