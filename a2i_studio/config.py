@@ -3,13 +3,15 @@
 Folders follow the platform's conventions (platformdirs) and each can be moved
 with an environment variable, which the tests use to stay out of the user's
 home: ``A2I_CONFIG_DIR``, ``A2I_DATA_DIR``, ``A2I_CACHE_DIR``,
-``A2I_MODELS_DIR`` and ``A2I_GALLERY_DIR``.
+``A2I_MODELS_DIR`` and ``A2I_GALLERY_DIR``. The models and gallery folders can
+also be chosen in the GUI's Settings (saved as ``models_dir`` / ``gallery_dir``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,40 +32,51 @@ __all__ = [
 APP = "a2i-studio"
 
 
-def _dir(variable: str, default: str) -> Path:
+def _dir(variable: str, default: Callable[[], Path]) -> Path:
     value = os.environ.get(variable)
-    return Path(value).expanduser() if value else Path(default)
+    return Path(value).expanduser() if value else default()
+
+
+def _platform(kind: str) -> Callable[[], Path]:
+    def resolve() -> Path:
+        import platformdirs  # only when no environment variable says where
+
+        return Path(getattr(platformdirs, f"user_{kind}_dir")(APP))
+
+    return resolve
+
+
+def _saved_or(key: str, default: Callable[[], Path]) -> Callable[[], Path]:
+    def resolve() -> Path:
+        saved = load_settings().get(key)
+        return Path(saved).expanduser() if saved else default()
+
+    return resolve
 
 
 def config_dir() -> Path:
     """Settings and the drop-in plugins folder."""
-    import platformdirs
-
-    return _dir("A2I_CONFIG_DIR", platformdirs.user_config_dir(APP))
+    return _dir("A2I_CONFIG_DIR", _platform("config"))
 
 
 def data_dir() -> Path:
     """Gallery, models and logs live under here unless moved."""
-    import platformdirs
-
-    return _dir("A2I_DATA_DIR", platformdirs.user_data_dir(APP))
+    return _dir("A2I_DATA_DIR", _platform("data"))
 
 
 def cache_dir() -> Path:
     """Peak pyramids, feature caches and other files that can be rebuilt."""
-    import platformdirs
-
-    return _dir("A2I_CACHE_DIR", platformdirs.user_cache_dir(APP))
+    return _dir("A2I_CACHE_DIR", _platform("cache"))
 
 
 def models_dir() -> Path:
-    """The user's models: ``checkpoints/ loras/ adapters/ encoders/``."""
-    return _dir("A2I_MODELS_DIR", str(data_dir() / "models"))
+    """The user's models: ``checkpoints/ loras/ adapters/ encoders/`` (env, then Settings, then default)."""
+    return _dir("A2I_MODELS_DIR", _saved_or("models_dir", lambda: data_dir() / "models"))
 
 
 def gallery_dir() -> Path:
-    """The gallery's PNGs and its SQLite index."""
-    return _dir("A2I_GALLERY_DIR", str(data_dir() / "gallery"))
+    """The gallery's PNGs and its SQLite index (env, then Settings, then default)."""
+    return _dir("A2I_GALLERY_DIR", _saved_or("gallery_dir", lambda: data_dir() / "gallery"))
 
 
 def plugins_dir() -> Path:

@@ -82,3 +82,15 @@ def _chains(manager: PluginManager) -> list:  # type: ignore[type-arg]
     from a2i_studio.core import find_chains
 
     return find_chains(manager.registry)
+
+
+def test_folders_follow_environment_then_settings(app_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from a2i_studio import config
+
+    assert config.models_dir() == app_dirs["models"]
+    monkeypatch.delenv("A2I_MODELS_DIR")
+    monkeypatch.delenv("A2I_GALLERY_DIR")
+    assert config.models_dir() == app_dirs["data"] / "models"
+    save_settings({"models_dir": str(app_dirs["data"] / "elsewhere"), "gallery_dir": "~/pictures-a2i"})
+    assert config.models_dir() == app_dirs["data"] / "elsewhere"
+    assert config.gallery_dir() == Path("~/pictures-a2i").expanduser()

@@ -1,0 +1,365 @@
+"""The main window: library left, timeline centre, chain and queue right, gallery bottom.
+
+The window and the library are built before the first paint from Qt alone;
+everything that needs numpy, pyqtgraph, the engine or plugins is imported and
+loaded in a worker after it, so the first window appears before torch (or
+even numpy) is imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
+
+from a2i_studio.gui import session
+from a2i_studio.gui.theme import apply_theme
+from a2i_studio.gui.workers import start_task
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QDockWidget, QMenu, QVBoxLayout
+
+    from a2i_studio.audio import AudioInfo
+    from a2i_studio.gui.backend import Backend
+    from a2i_studio.gui.chain_panel import ChainPanel
+    from a2i_studio.gui.gallery_panel import GalleryPanel
+    from a2i_studio.gui.jobs import Job, JobQueue
+    from a2i_studio.gui.library import LibraryPanel
+    from a2i_studio.gui.notices import NoticeBar
+    from a2i_studio.gui.timeline import Timeline
+
+__all__ = ["MainWindow"]
+
+_VIEW_MODULES = (  # imported off the UI thread after first paint; each pulls in its heavy dependencies
+    "a2i_studio.gui.timeline",
+    "a2i_studio.gui.chain_panel",
+    "a2i_studio.gui.jobs_panel",
+    "a2i_studio.gui.gallery_panel",
+    "a2i_studio.gui.dialogs",
+    "a2i_studio.gui.backend",
+    "a2i_studio.engine",
+    "a2i_studio.audio.peaks",
+    "a2i_studio.audio.live",
+)
+
+
+def _import_views() -> None:
+    for name in _VIEW_MODULES:
+        importlib.import_module(name)
+
+
+def _warm_up() -> None:
+    importlib.import_module("a2i_studio.audio.tiles")  # imports torch
+
+
+class MainWindow(QMainWindow):
+    """The a2i-studio window.
+
+    Before the first paint it holds only its title and saved size, so it shows as soon as Qt is up;
+    the shell (docks, library, menus), then the panels and the backend follow (see :mod:`shell`).
+
+    Args:
+        files: Clips to open (after those of the last session), the last one selected.
+        safe_mode: Load built-in plugins only.
+
+    Signals:
+        first_painted: The window was painted for the first time.
+        ready: Views and backend are loaded; jobs can run.
+    """
+
+    first_painted = Signal()
+    ready = Signal()
+    notices: NoticeBar
+    centre: QVBoxLayout
+    library: LibraryPanel
+    docks: dict[str, QDockWidget]
+    recent_menu: QMenu
+    menu_actions: dict[str, QAction]
+
+    def __init__(self, files: Sequence[Path] = (), safe_mode: bool = False) -> None:
+        super().__init__()
+        self.setWindowTitle("a2i-studio")
+        self.setObjectName("a2i-main-window")
+        self.resize(1280, 820)
+        self.safe_mode = safe_mode
+        self.backend: Backend | None = None
+        self.timeline: Timeline | None = None
+        self.chain_panel: ChainPanel | None = None
+        self.gallery_panel: GalleryPanel | None = None
+        self.jobs: JobQueue | None = None
+        self.settings: dict[str, Any] = {}
+        self.dialogs: dict[str, QWidget] = {}
+        self._painted = False
+        self._shell_built = False
+        self._closing = False
+        self.warmed_up = False
+        self._pending_selection: tuple[Path, float | None, float | None] | None = None
+        self._saved = session.load()
+        self._files = [Path(path) for path in files]
+        if self._saved.geometry is not None:
+            self.restoreGeometry(self._saved.geometry)
+        self.setCentralWidget(QLabel("  Starting a2i-studio…", self))
+        self.installEventFilter(self)
+
+    # -- start-up ----------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Build the rest once the window has been painted."""
+        if watched is self and event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self._on_first_paint)
+        return False
+
+    def _on_first_paint(self) -> None:
+        from a2i_studio.gui import shell
+
+        self.first_painted.emit()
+        if self._closing:
+            return
+        shell.build(self, self._saved)
+        self._shell_built = True
+        self.library.clip_selected.connect(self._on_clip_selected)
+        self.library.clips_added.connect(self._on_clips_added)
+        self.library.failed.connect(self.notices.show_error)
+        select = self._files[-1] if self._files else self._saved.current
+        self.library.add_paths([*self._saved.clips, *self._files], select=select)
+        start_task(_import_views, on_done=self._on_views_imported, on_failed=self._on_start_failed)
+
+    def _on_views_imported(self, _result: None) -> None:
+        from a2i_studio.gui import menus
+        from a2i_studio.gui.backend import load_backend
+        from a2i_studio.gui.chain_panel import ChainPanel
+        from a2i_studio.gui.gallery_panel import GalleryPanel
+        from a2i_studio.gui.timeline import Timeline
+
+        if self._closing:
+            return
+        self.timeline = Timeline(self)
+        self.timeline.failed.connect(self.notices.show_error)
+        placeholder = self.centre.takeAt(1)
+        widget = placeholder.widget() if placeholder is not None else None
+        if widget is not None:
+            widget.deleteLater()
+        self.centre.addWidget(self.timeline, 1)
+        self.chain_panel = ChainPanel(self)
+        self.chain_panel.generate_requested.connect(self._on_generate_requested)
+        self.chain_panel.batch_requested.connect(self._on_batch_requested)
+        self.docks["chain"].setWidget(self.chain_panel)
+        self.gallery_panel = GalleryPanel(self)
+        for signal, slot in (
+            (self.gallery_panel.rerun_requested, self._on_rerun_requested),
+            (self.gallery_panel.use_settings_requested, self._on_use_settings_requested),
+            (self.gallery_panel.play_requested, self._on_play_requested),
+            (self.gallery_panel.failed, self.notices.show_error),
+            (self.gallery_panel.deleted, self._on_gallery_deleted),
+        ):
+            signal.connect(slot)
+        self.docks["gallery"].setWidget(self.gallery_panel)
+        menus.connect_views(self)
+        current = self.library.current()
+        if current is not None:
+            self._on_clip_selected(current)
+        safe_mode = self.safe_mode
+        start_task(lambda: load_backend(safe_mode), on_done=self._on_backend_loaded, on_failed=self._on_start_failed)
+
+    def _on_backend_loaded(self, backend: Backend) -> None:
+        from a2i_studio.engine import DEFAULT_CHAIN
+        from a2i_studio.gui.jobs import JobQueue
+        from a2i_studio.gui.jobs_panel import JobsPanel
+
+        if self._closing:
+            backend.close()
+            return
+        assert self.chain_panel is not None and self.gallery_panel is not None
+        self.backend, self.settings = backend, dict(backend.settings)
+        for record in backend.plugins.failed:
+            self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
+        self.chain_panel.set_chains(backend.engine.chains(), backend.weights, self._saved.chain or DEFAULT_CHAIN)
+        self.jobs = JobQueue(backend.engine, self)
+        self.jobs.job_finished.connect(self._on_job_finished)
+        self.jobs.job_failed.connect(self._on_job_failed)
+        self.docks["queue"].setWidget(JobsPanel(self.jobs, self))
+        self.gallery_panel.set_gallery(backend.gallery)
+        self._update_gallery_filters()
+        self.ready.emit()
+        # torch and the spectrogram code load now, off the UI thread, rather than mid-way through the first job
+        start_task(_warm_up, on_done=self._on_warmed_up, on_failed=self._on_start_failed)
+
+    def _on_warmed_up(self, _result: None) -> None:
+        self.warmed_up = True
+
+    def apply_settings(self, settings: dict[str, Any]) -> None:
+        """Use saved settings: theme now, device and precision for the next job."""
+        self.settings = dict(settings)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.settings.get("theme", "light"))
+
+    def _on_start_failed(self, error: BaseException) -> None:
+        self.notices.show_error(error, "starting")
+
+    # -- clips and selection -----------------------------------------------------------------------
+
+    def _on_clip_selected(self, info: AudioInfo | None) -> None:
+        if self.timeline is None:
+            return  # shown once the timeline exists
+        self.timeline.set_clip(info)
+        if info is None:
+            return
+        pending = self._pending_selection
+        if pending is not None and pending[0].resolve() == info.path.resolve():
+            self._pending_selection = None
+            self.timeline.set_selection(pending[1] or 0.0, pending[2] if pending[2] is not None else info.duration)
+        else:
+            chain = self.chain_panel.current_chain() if self.chain_panel else None
+            self.timeline.select_default(chain.encoder.window_seconds if chain else None)
+
+    def _on_clips_added(self, _paths: list[Path]) -> None:
+        self._update_gallery_filters()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        """Accept dragged files anywhere in the window."""
+        self.library.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        """Files dropped anywhere go to the library."""
+        self.library.dropEvent(event)
+
+    # -- generation --------------------------------------------------------------------------------
+
+    def queue_job(self, audio: Path, start: float | None, end: float | None) -> Job | None:
+        """Queue the chain panel's chain, parameters, seed and batch for ``audio`` from ``start`` to ``end``."""
+        from a2i_studio.engine import GenerationRequest
+        from a2i_studio.gui.jobs import describe
+
+        chain = self.chain_panel.current_chain() if self.chain_panel else None
+        if self.jobs is None or self.chain_panel is None or chain is None:
+            self.notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
+            return None
+        request = GenerationRequest(
+            audio=audio,
+            chain=chain.id,
+            seed=self.chain_panel.take_seed(),
+            n=self.chain_panel.batch.value(),
+            start=start,
+            end=end,
+            params=self.chain_panel.params(),
+            device=_auto_to_none(self.settings.get("device")),
+            dtype=_auto_to_none(self.settings.get("precision")),
+        )
+        return self.jobs.add(request, describe(request))
+
+    def _on_generate_requested(self) -> None:
+        info = self.library.current()
+        if info is None or self.timeline is None:
+            self.notices.show_notice("Open or drop a clip first, then select the part to listen to.", "warning")
+            return
+        selection = self.timeline.selection()
+        self.queue_job(info.path, *(selection or (None, None)))
+
+    def _on_batch_requested(self) -> None:
+        chain = self.chain_panel.current_chain() if self.chain_panel else None
+        if chain is None:
+            return
+        window = chain.encoder.window_seconds
+        for info in self.library.model.clips:
+            self.queue_job(info.path, 0.0, min(window, info.duration) if window else None)
+
+    def _on_rerun_requested(self, recipe: dict[str, Any], new_seed: bool) -> None:
+        import random
+        from dataclasses import replace
+
+        from a2i_studio.engine import request_from_recipe
+        from a2i_studio.errors import A2IError
+        from a2i_studio.gui.jobs import describe
+
+        if self.jobs is None:
+            return
+        try:
+            request = request_from_recipe(recipe)
+        except (A2IError, KeyError) as error:
+            self.notices.show_error(error, "reading the recipe")
+            return
+        if new_seed:
+            request = replace(request, seed=random.randint(0, 2**31 - 1))
+        self.jobs.add(request, describe(request))
+
+    def _on_use_settings_requested(self, recipe: dict[str, Any]) -> None:
+        assert self.chain_panel is not None
+        if not self.chain_panel.apply_recipe(recipe):
+            self.notices.show_notice(f"Chain {recipe.get('chain')} is not installed here.", "warning")
+        path = Path(recipe["audio"]["path"])
+        segment = recipe.get("segment", {})
+        self._pending_selection = (path, segment.get("start"), segment.get("end"))
+        current = self.library.current()
+        if current is not None and current.path.resolve() == path.resolve():
+            self._on_clip_selected(current)
+        else:
+            self.library.add_paths([path], select=path)
+
+    def _on_play_requested(self, recipe: dict[str, Any]) -> None:
+        assert self.timeline is not None
+        segment = recipe.get("segment", {})
+        self.timeline.player.play(Path(recipe["audio"]["path"]), segment.get("start") or 0.0, segment.get("end"))
+
+    def _on_job_finished(self, job: Job, results: list[Any]) -> None:
+        assert self.gallery_panel is not None
+        self.gallery_panel.model.reload()
+        self._update_gallery_filters()
+        self.statusBar().showMessage(f"Saved {len(results)} image(s): {job.label}", 5000)
+        for warning in sorted({warning for result in results for warning in result.warnings}):
+            self.notices.show_notice(warning, "info")
+
+    def _on_job_failed(self, job: Job, error: BaseException) -> None:
+        from a2i_studio.errors import Cancelled
+
+        if isinstance(error, Cancelled):
+            self.notices.show_notice(f"Cancelled {job.label}; nothing was saved.", "info")
+        else:
+            self.notices.show_error(error, f"generating {job.label}")
+
+    def _on_gallery_deleted(self) -> None:
+        assert self.gallery_panel is not None
+        undo = ("Undo", self.gallery_panel.undo_stack.undo)
+        self.notices.show_notice("Image moved to the gallery's trash.", "info", undo)
+
+    def _update_gallery_filters(self) -> None:
+        if self.gallery_panel is not None:
+            chains = [chain.id for chain in self.chain_panel.chains] if self.chain_panel else []
+            self.gallery_panel.set_filter_choices([info.path.name for info in self.library.model.clips], chains)
+
+    # -- shutdown ----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Save the session, stop the workers and free the models."""
+        self._closing = True
+        if not self._shell_built:
+            super().closeEvent(event)
+            return
+        session.save(self)
+        for dock in self.docks.values():
+            if dock.isFloating():  # floating docks are windows of their own; they close with this one
+                dock.hide()
+        for dialog in self.dialogs.values():
+            dialog.close()
+        if self.timeline is not None:
+            self.timeline.shutdown()
+        if self.gallery_panel is not None:
+            self.gallery_panel.shutdown()
+        if self.jobs is not None:
+            self.jobs.shutdown()
+        QThreadPool.globalInstance().waitForDone()
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+        super().closeEvent(event)
+
+
+def _auto_to_none(value: str | None) -> str | None:
+    return None if value in (None, "", "auto") else value

@@ -1,0 +1,119 @@
+"""Plugins, Models and Settings dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
+from pytestqt.qtbot import QtBot
+
+from a2i_studio import config
+from a2i_studio.gui.dialogs import ModelsDialog, PluginsDialog, SettingsDialog
+from a2i_studio.gui.main_window import MainWindow
+
+
+def test_broken_plugins_are_listed_as_disabled_with_their_error(
+    start_window: Callable[..., MainWindow], drop_in: Callable[[str], Path]
+) -> None:
+    drop_in("broken_import")
+    drop_in("broken_hook")
+    window = start_window()
+    assert sum("See Tools > Plugins" in text for text in window.notices.texts()) == 2
+    window.menu_actions["plugins"].trigger()
+    dialog = window.dialogs["plugins"]
+    assert isinstance(dialog, PluginsDialog) and dialog.isVisible()
+    row = dialog.row("broken_import")
+    assert row is not None and row.text(4) == "failed (disabled)" and row.text(3) == "drop-in"
+    dialog.tree.setCurrentItem(row)
+    details = dialog.details.toPlainText()
+    assert "failed to import broken_import.py: this plugin is broken on purpose" in details
+    assert "Traceback (most recent call last)" in details
+    hook = dialog.row("broken_hook")
+    assert hook is not None and hook.text(4) == "failed (disabled)" and hook.text(5) == "—"
+    toy = dialog.row("toy_plugin")
+    assert toy is not None and toy.text(4) == "active" and toy.text(5) == "encoder:toy-proj, generator:toy-gen"
+
+
+def test_plugins_dialog_warns_and_disabling_applies_on_the_next_start(
+    start_window: Callable[..., MainWindow],
+) -> None:
+    window = start_window()
+    window.menu_actions["plugins"].trigger()
+    dialog = window.dialogs["plugins"]
+    assert isinstance(dialog, PluginsDialog)
+    assert any("run with your user's rights" in label.text() for label in dialog.findChildren(QLabel))
+    toy = dialog.row("toy_plugin")
+    assert toy is not None
+    toy.setCheckState(0, Qt.CheckState.Unchecked)
+    assert config.load_settings()["disabled_plugins"] == ["toy_plugin"]
+    assert window.chain_panel is not None and window.chain_panel.select_chain("toy-proj>toy-gen")  # not yet
+    window.close()
+
+    restarted = start_window()
+    assert restarted.backend is not None
+    record = restarted.backend.plugins.record("toy_plugin")
+    assert record is not None and record.status == "disabled"
+    assert restarted.chain_panel is not None
+    assert all("toy-proj" not in chain.id for chain in restarted.chain_panel.chains)
+
+
+def test_missing_weights_are_shown_in_the_chain_panel_and_models_dialog(
+    window: MainWindow, qtbot: QtBot, app_dirs: dict[str, Path]
+) -> None:
+    chain_panel = window.chain_panel
+    assert chain_panel is not None and chain_panel.select_chain("toy-proj>weighty-gen")
+    assert chain_panel.weights_label.isVisible()
+    assert "get it with: <code>a2i models download gui-test-weights</code>" in chain_panel.weights_label.text()
+    assert chain_panel.select_chain("toy-proj>toy-gen")
+    assert not chain_panel.weights_label.isVisible()
+
+    window.menu_actions["models"].trigger()
+    dialog = window.dialogs["models"]
+    assert isinstance(dialog, ModelsDialog)
+    row = dialog.tree.topLevelItem(0)
+    assert [row.text(column) for column in range(4)] == [
+        "generator weighty-gen",
+        "gui-test-weights",
+        "missing",
+        "1.2 kB",
+    ]
+    expected = app_dirs["models"] / "checkpoints" / "gui-test.safetensors"
+    assert str(expected) in row.text(4) and "a2i models download gui-test-weights" in row.text(4)
+    expected.parent.mkdir(parents=True)
+    expected.write_bytes(b"x" * 2048)
+    dialog.refresh_button.click()
+    qtbot.waitUntil(lambda: dialog.tree.topLevelItem(0).text(2) == "found")
+    row = dialog.tree.topLevelItem(0)
+    assert (row.text(3), row.text(4)) == ("2.0 kB", str(expected))
+
+
+def test_settings_are_saved_and_used(window: MainWindow, generate: Callable[[MainWindow], list]) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window.menu_actions["settings"].trigger()
+    dialog = window.dialogs["settings"]
+    assert isinstance(dialog, SettingsDialog)
+    dialog.device.setCurrentText("cpu")
+    dialog.precision.setCurrentText("bfloat16")
+    dialog.theme.setCurrentText("dark")
+    buttons = dialog.findChild(QDialogButtonBox)
+    assert buttons is not None
+    buttons.button(QDialogButtonBox.StandardButton.Save).click()
+    assert not dialog.isVisible()
+    try:
+        saved = config.load_settings()
+        assert {key: saved[key] for key in ("device", "precision", "theme")} == {
+            "device": "cpu",
+            "precision": "bfloat16",
+            "theme": "dark",
+        }
+        assert "gallery_dir" not in saved  # empty folder: the default
+        assert app.palette().color(QPalette.ColorRole.Window).name() == "#2b2d30"
+        results = generate(window)
+        assert (results[0].recipe["device"], results[0].recipe["dtype"]) == ("cpu", "bfloat16")
+    finally:
+        window.apply_settings({"theme": "light"})
+    assert app.palette().color(QPalette.ColorRole.Window).name() == "#f2f2f4"

@@ -1,0 +1,23 @@
+"""Start-up: the first window is painted before torch is imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from a2i_studio.gui.app import EXIT_AFTER_PAINT
+
+
+def test_first_window_is_painted_before_torch_is_imported(clip: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", EXIT_AFTER_PAINT: "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "a2i_studio.gui", str(clip)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("first-paint "))
+    report = json.loads(line.removeprefix("first-paint "))
+    assert report["torch"] is False
+    assert report["numpy"] is False and report["pyqtgraph"] is False  # they load after the first paint too
