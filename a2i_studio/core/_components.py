@@ -80,11 +80,16 @@ class WeightSpec:
         filename: The file or folder name looked up in the models dir.
         description: One line saying what the weights are.
         size_bytes: Expected size, shown before a download.
-        sha256: Expected checksum of a single file, if known.
+        sha256: Expected checksum of a single file, if known: the full hex digest, or a
+            prefix of at least 8 digits (the convention of torch.hub file names).
         bundled: Path of a copy shipped inside the installed package, if any.
         hf_repo: Hugging Face repo id to download from, if any.
         url: Direct download URL, if any.
         subdir: Folder of the models dir it lives in (checkpoints, loras, adapters, encoders).
+        files: For a multi-file Hugging Face repo (a diffusers pipeline), the glob patterns of
+            the files it needs; the weights are then a folder, ``filename`` in the models dir
+            or a snapshot in the Hugging Face cache. Empty for a single file.
+        revision: The Hugging Face revision (branch, tag or commit); ``None`` for ``main``.
     """
 
     name: str
@@ -96,6 +101,8 @@ class WeightSpec:
     hf_repo: str | None = None
     url: str | None = None
     subdir: str = "checkpoints"
+    files: tuple[str, ...] = ()
+    revision: str | None = None
 
 
 @dataclass

@@ -1,0 +1,25 @@
+"""Paired audio/image datasets: the folder format every trainer reads, and its splits.
+
+A dataset is a folder with ``metadata.csv`` (columns ``audio, image, label,
+prompt``; paths relative to the folder; any cell may be empty where a trainer
+does not need it), or a folder of class folders (``label/clip.wav`` with an
+optional ``label/clip.png`` beside it). ``a2i datasets make soundscapes``
+writes one that can always be built offline (:mod:`a2i_studio.datasets.soundscapes`).
+
+Importing this package imports neither numpy nor torch.
+"""
+
+from __future__ import annotations
+
+from a2i_studio.datasets._folders import AUDIO_SUFFIXES, IMAGE_SUFFIXES, METADATA, read_dataset, write_metadata
+from a2i_studio.datasets._paired import PairedDataset, PairedItem
+
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "METADATA",
+    "PairedDataset",
+    "PairedItem",
+    "read_dataset",
+    "write_metadata",
+]

@@ -1,0 +1,152 @@
+"""MLP adapters: one per file in adapters/, target modes, save/load round trip, training through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+from a2i_plugins.mlp_adapter import SPACES
+from a2i_plugins.mlp_adapter._network import AdapterNetwork, load_adapter, save_adapter
+from PIL import Image
+
+from a2i_studio.cli import main
+from a2i_studio.core import CLIP_TEXT_SD15, SD3_TEXT, VGGISH, Registry, RunContext, find_chains
+
+CTX = RunContext("cpu", "float32", (0,))
+
+
+def _config(**changes: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "format": "a2i-mlp-adapter/1", "id": "mlp-test", "input_space": "vggish", "output_space": "clip-text/sd15",
+        "input_dim": 128, "hidden": [8, 8], "dropout": 0.0, "norm": "layer", "target": "first-n", "tokens": 3,
+        "padding": "empty", "encoder": "vggish", "encoder_params": {}, "generator": "sd15", "generator_model": "",
+        "captions": "", "metrics": {"val_cosine": 0.5},
+    }
+    return {**config, **changes}
+
+
+def test_one_adapter_per_file_with_the_spaces_its_config_records(
+    write_adapter: Callable[..., Path], app_dirs: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    import a2i_plugins.mlp_adapter
+
+    empty = Registry()
+    a2i_plugins.mlp_adapter.a2i_register_components(empty)
+    assert empty.adapters == []  # no adapter files, no adapters
+    write_adapter("mlp-vggish-sd15", "vggish", "clip-text/sd15")
+    write_adapter("mlp-vggish-sd3", "vggish-sequence", "sd3-text", target="pooled")
+    (app_dirs["models"] / "adapters" / "broken.json").write_text("{not json")
+    registry = Registry()
+    with caplog.at_level(logging.WARNING):
+        a2i_plugins.mlp_adapter.a2i_register_components(registry)
+    assert [(a.id, a.input_space.name, a.output_space.name) for a in registry.adapters] == [
+        ("mlp-vggish-sd15", "vggish", "clip-text/sd15"),
+        ("mlp-vggish-sd3", "vggish-sequence", "sd3-text"),
+    ]
+    assert "Skipping adapter config" in caplog.text and "broken.json" in caplog.text
+    assert registry.adapters[0].weights[0].filename == "mlp-vggish-sd15.safetensors"
+
+
+def test_first_n_target_pads_with_the_empty_prompt_and_round_trips(tmp_path: Path) -> None:
+    network = AdapterNetwork(_config(), CLIP_TEXT_SD15).eval()
+    network.fill_sequence.copy_(torch.randn(77, 768))
+    prediction = network(torch.randn(1, 128))[0]
+    assert prediction.shape == (3 * 768,)
+    value = network.complete(prediction)
+    CLIP_TEXT_SD15.check(value, "mlp-test", "output")
+    torch.testing.assert_close(value[:3].flatten(), prediction)
+    torch.testing.assert_close(value[3:], network.fill_sequence[3:])
+
+    path = save_adapter(network, tmp_path)
+    config = json.loads(path.with_suffix(".json").read_text())
+    loaded = load_adapter(path, config, CLIP_TEXT_SD15)
+    features = torch.randn(4, 128)
+    torch.testing.assert_close(loaded(features), network(features))
+
+
+def test_sd3_pooled_and_first_n_targets_fill_the_rest() -> None:
+    pooled_only = AdapterNetwork(_config(output_space="sd3-text", target="pooled"), SD3_TEXT).eval()
+    value = pooled_only.complete(pooled_only(torch.randn(1, 128))[0])
+    SD3_TEXT.check(value, "mlp-test", "output")
+    assert torch.count_nonzero(value["sequence"]) == 0  # zeros until training stores the empty prompt
+    first_n = AdapterNetwork(_config(output_space="sd3-text", tokens=2), SD3_TEXT).eval()
+    prediction = first_n(torch.randn(1, 128))[0]
+    assert prediction.shape == (2048 + 2 * 4096,)
+    value = first_n.complete(prediction)
+    torch.testing.assert_close(value["pooled"], prediction[:2048])
+    torch.testing.assert_close(value["sequence"][:2].flatten(), prediction[2048:])
+
+
+def test_adapter_component_maps_a_vggish_vector_to_sd15_space(write_adapter: Callable[..., Path]) -> None:
+    import a2i_plugins.mlp_adapter
+
+    write_adapter("mlp-vggish-sd15", "vggish", "clip-text/sd15", padding="zeros", tokens=4)
+    registry = Registry()
+    a2i_plugins.mlp_adapter.a2i_register_components(registry)
+    adapter = registry.adapters[0]
+    adapter.load("cpu", "float32")
+    value = adapter.adapt(torch.randn(128), {}, CTX)
+    CLIP_TEXT_SD15.check(value, adapter.id, "output")
+    assert torch.count_nonzero(value[:4]) == 4 * 768 and torch.count_nonzero(value[4:]) == 0
+    assert SPACES["vggish"] == VGGISH
+
+
+def _synthetic_dataset(folder: Path) -> Path:
+    """12 one-second clips: low hums labelled dog, high whistles labelled bird."""
+    folder.mkdir()
+    rows = []
+    t = np.arange(16_000) / 16_000
+    rng = np.random.default_rng(0)
+    for index in range(12):
+        label = "bird" if index % 2 else "dog"
+        frequency = (3000 if label == "bird" else 150) * (1 + 0.05 * rng.standard_normal())
+        samples = 0.5 * np.sin(2 * np.pi * frequency * t) + 0.01 * rng.standard_normal(t.size)
+        soundfile.write(folder / f"{index}.wav", samples.astype(np.float32), 16_000)
+        rows.append({"audio": f"{index}.wav", "image": "", "label": label, "prompt": ""})
+    with (folder / "metadata.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["audio", "image", "label", "prompt"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+def test_training_through_the_cli_lowers_val_loss_and_registers_the_adapter(
+    tiny_vggish: torch.nn.Module,
+    tiny_sd15: Path,
+    install_checkpoint: Callable[[Path, str], Path],
+    app_dirs: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import a2i_plugins.diffusion
+    import a2i_plugins.mlp_adapter
+    import a2i_plugins.vggish
+
+    install_checkpoint(tiny_sd15, "stable-diffusion-v1-5")
+    data, out = _synthetic_dataset(tmp_path / "data"), tmp_path / "run"
+    argv = ["train", "adapter", "--data", str(data), "--out", str(out), "--hidden", "64", "--epochs", "40",
+            "--batch-size", "8", "--val-fraction", "0.34", "--tokens", "8", "--dropout", "0", "--json"]
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert (metrics["train_pairs"], metrics["val_pairs"]) == (8, 4)
+    assert metrics["val_mse"] < 0.5 * metrics["val_mse_first"]
+    history = json.loads((out / "metrics.json").read_text())["history"]
+    assert history[-1]["val_cosine"] > history[0]["val_cosine"]
+    assert Image.open(out / "loss_curve.png").size == (640, 400)
+    caches = sorted(path.name.split("-")[0] for path in (out / "cache").iterdir())
+    assert caches == ["features", "targets"]
+
+    registry = Registry()
+    for plugin in (a2i_plugins.vggish, a2i_plugins.mlp_adapter, a2i_plugins.diffusion):
+        plugin.a2i_register_components(registry)
+    adapter = registry.get("adapter", "mlp-vggish-sd15")
+    assert adapter is not None
+    assert adapter.config["metrics"]["val_mse"] == pytest.approx(metrics["val_mse"])  # type: ignore[attr-defined]
+    assert "vggish>mlp-vggish-sd15>sd15" in [chain.id for chain in find_chains(registry)]
