@@ -23,6 +23,7 @@ from a2i_studio.core import (
     Registry,
     RunContext,
     find_chains,
+    mix_embeddings,
     parse_chain,
     resolve_params,
 )
@@ -67,6 +68,8 @@ class GenerationRequest:
         params: Parameter values by component id, then by name.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``None`` for the best available.
         dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default.
+        mix: Other clips mixed in, each with its share of the embedding (``(birds.wav, 0.3)``);
+            they are encoded whole by the same encoder and the main clip keeps ``1 - sum(shares)``.
     """
 
     audio: Path
@@ -78,6 +81,7 @@ class GenerationRequest:
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     device: str | None = None
     dtype: str | None = None
+    mix: tuple[tuple[Path, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ def request_from_recipe(recipe: Mapping[str, Any], audio_path: Path | None = Non
         params=recipe.get("params", {}),
         device=recipe.get("device"),
         dtype=recipe.get("dtype"),
+        mix=tuple((Path(other["path"]), float(other["weight"])) for other in recipe.get("mix", [])),
     )
 
 
@@ -171,6 +176,7 @@ class Engine:
         params = self._resolve(chain, request.params)
         if request.n < 1:
             raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
+        _check_mix_shares(request.mix)
         device = pick_device(request.device)
         dtype = request.dtype or default_dtype(device)
         seeds = tuple(request.seed + index for index in range(request.n))
@@ -178,16 +184,18 @@ class Engine:
         ctx.report(0, 1, "decoding audio")
 
         # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clip = audio.load(request.audio, start=request.start, end=request.end, sample_rate=chain.encoder.sample_rate)
-        if clip.duration < chain.encoder.min_seconds:
-            clip = audio.pad_to(clip, chain.encoder.min_seconds)
+        clips = [audio.load(request.audio, start=request.start, end=request.end, sample_rate=chain.encoder.sample_rate)]
+        clips += [audio.load(path, sample_rate=chain.encoder.sample_rate) for path, _ in request.mix]
+        shortest = chain.encoder.min_seconds
+        clips = [audio.pad_to(clip, shortest) if clip.duration < shortest else clip for clip in clips]
+        shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
         ctx.report(0, 1, "loading models")
         for component in chain.components:
             self._load(component, device, dtype)
         try:
-            images = self._run(chain, clip.samples, params, ctx)
+            images = self._run(chain, [c.samples for c in clips], shares, params, ctx)
         except A2IError:
             raise
         except Exception as error:
@@ -204,7 +212,8 @@ class Engine:
         for seed, image in zip(seeds, images, strict=True):
             image_recipe = {**recipe, "seed": seed}
             item = self.gallery.add(image, image_recipe) if self.gallery is not None else None
-            results.append(GenerationResult(image, item.recipe if item else image_recipe, tuple(clip.warnings), item))
+            warnings = tuple(warning for c in clips for warning in c.warnings)
+            results.append(GenerationResult(image, item.recipe if item else image_recipe, warnings, item))
         return results
 
     def unload_all(self) -> None:
@@ -213,11 +222,21 @@ class Engine:
             component.unload()
         self._loaded.clear()
 
-    def _run(self, chain: Chain, samples: Any, params: dict[str, dict[str, Any]], ctx: RunContext) -> list[Image]:
+    def _run(
+        self,
+        chain: Chain,
+        sources: list[Any],
+        shares: list[float],
+        params: dict[str, dict[str, Any]],
+        ctx: RunContext,
+    ) -> list[Image]:
         encoder = chain.encoder
-        ctx.report(0, 1, f"encoding with {encoder.id}")
-        value = encoder.encode(samples, params[encoder.id], ctx)
-        encoder.output_space.check(value, encoder.id, "output")
+        values = []
+        for index, samples in enumerate(sources):
+            ctx.report(index, len(sources), f"encoding with {encoder.id}")
+            values.append(encoder.encode(samples, params[encoder.id], ctx))
+            encoder.output_space.check(values[-1], encoder.id, "output")
+        value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
         for adapter in chain.adapters:
             ctx.report(0, 1, f"adapting with {adapter.id}")
             adapter.input_space.check(value, adapter.id, "input")
@@ -270,7 +289,20 @@ class Engine:
                 for component in chain.components
             ],
             "params": params,
+            "mix": [
+                {"name": other.name, "path": str(other.resolve()), "sha256": audio.file_sha256(other), "weight": share}
+                for other, share in request.mix
+            ],
             "seed": request.seed,
             "device": device,
             "dtype": dtype,
         }
+
+
+def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:
+    for path, share in mix:
+        if not 0.0 <= share <= 1.0:
+            raise ParamError(f"--mix {path.name}:{share} has a share outside 0-1; use e.g. {path.name}:0.3.")
+    total = sum(share for _, share in mix)
+    if total > 1.0:
+        raise ParamError(f"The --mix shares add up to {total:g}; keep them at 1 or less so the main clip counts.")

@@ -5,7 +5,7 @@ the configs shipped in ``resources/diffusion/sd15/`` (no download), then times
 one image per setting from random 77 x 768 embeddings:
 
 - ``diffusers defaults``: the pipeline as built (float32, no memory-format change), called directly;
-- ``ours``: the sd15 generator's sampling code (``a2i_plugins.diffusion._sampling.run``: CPU-seeded
+- ``ours``: the sd15 generator's sampling code (``a2i_plugins.diffusion.sampling.run``: CPU-seeded
   latents, per-step progress and previews) with our device settings: on CUDA float16, channels-last
   and PyTorch SDPA attention, plus ``torch.compile`` of the U-Net with ``--compile``.
 
@@ -86,10 +86,9 @@ def main() -> None:
     args = parser.parse_args()
     steps, size = (2, 256) if args.quick else (args.steps, args.size)
 
-    from a2i_plugins.diffusion._families import SD15
-    from a2i_plugins.diffusion._loading import apply_device_settings
-    from a2i_plugins.diffusion._sampling import run
-
+    from a2i_plugins.diffusion.families import SD15
+    from a2i_plugins.diffusion.loading import apply_device_settings
+    from a2i_plugins.diffusion.sampling import run
     from a2i_studio.core import RunContext
 
     embeds = torch.randn(77, 768, generator=torch.Generator().manual_seed(0))

@@ -145,3 +145,19 @@ def test_plugins_new_writes_a_package_that_installs_and_registers(tmp_path: Path
     assert plugins["sparkle"]["source"] == "entry-point"
     assert plugins["sparkle"]["status"] == "active"
     assert [c["id"] for c in plugins["sparkle"]["components"]] == ["sparkle"]
+
+
+def test_mix_and_image_options_are_checked(
+    capsys: pytest.CaptureFixture[str], drop_in: Callable[[str], Path], clip: Path
+) -> None:
+    drop_in("toy_plugin")
+    with pytest.raises(SystemExit) as usage:
+        main(["generate", str(clip), "--chain", "toy-proj>toy-gen", "--mix", "birds.wav"])
+    assert usage.value.code == 2
+    assert "should read FILE:WEIGHT" in capsys.readouterr().err
+    code, out, _ = _run(capsys, "generate", str(clip), "--chain", "toy-proj>toy-gen", "--seed", "2",
+                        "--mix", f"{clip}:0.25", "--json")
+    assert code == 0
+    assert json.loads(out)["images"][0]["seed"] == 2
+    code, _, err = _run(capsys, "generate", str(clip), "--chain", "toy-proj>toy-gen", "--image", "ref.png:0.5")
+    assert code == 1 and "toy-gen takes no reference image" in err

@@ -121,3 +121,26 @@ def test_device_choice_and_dtype_policy() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ParamError, match="no CUDA GPU is available; use --device cpu"):
             pick_device("cuda")
+
+
+def test_mixing_sounds_weights_their_embeddings(engine: Engine, clip: Path, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    other = tmp_path / "hum.wav"
+    soundfile.write(other, (0.4 * np.sin(2 * np.pi * 90 * np.arange(16000) / 16000)).astype(np.float32), 16000)
+    plain = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=5))[0]
+    alone = engine.generate(GenerationRequest(audio=other, chain=CHAIN, seed=5))[0]
+    none_of_it = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=5, mix=((other, 0.0),)))[0]
+    all_of_it = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=5, mix=((other, 1.0),)))[0]
+    half = engine.generate(GenerationRequest(audio=clip, chain=CHAIN, seed=5, mix=((other, 0.5),)))[0]
+    assert _pixels(none_of_it) == _pixels(plain)
+    assert _pixels(all_of_it) == _pixels(alone)
+    assert _pixels(half) not in {_pixels(plain), _pixels(alone)}
+    assert half.recipe["mix"] == [
+        {"name": "hum.wav", "path": str(other.resolve()), "sha256": half.recipe["mix"][0]["sha256"], "weight": 0.5}
+    ]
+    again = engine.generate(request_from_recipe(half.recipe))[0]
+    assert _pixels(again) == _pixels(half)
+    with pytest.raises(ParamError, match=r"add up to 1\.2"):
+        engine.generate(GenerationRequest(audio=clip, chain=CHAIN, mix=((other, 0.6), (other, 0.6))))

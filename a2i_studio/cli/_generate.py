@@ -26,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--seed", type=int, default=None, metavar="N", help="first image's seed (default: random)")
     generate.add_argument("-n", type=int, default=1, metavar="N", help="number of images (seeds N, N+1, ...)")
     generate.add_argument("--param", action="append", default=[], metavar="K=V", help="component parameter, repeatable")
+    generate.add_argument(
+        "--mix", action="append", type=_file_share, default=[], metavar="FILE:W",
+        help="mix another sound's embedding in with share W (0-1), repeatable",
+    )
+    generate.add_argument(
+        "--image", type=_file_share, default=None, metavar="FILE:W",
+        help="mix a reference image in with weight W (generators with image and image_weight params)",
+    )
     generate.add_argument("--out", type=Path, default=None, metavar="DIR", help="also copy the images to DIR")
     generate.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
     generate.add_argument("--json", action="store_true", help="print results as JSON")
@@ -54,6 +62,13 @@ def _run_generate(args: argparse.Namespace) -> int:
     manager = load_plugins(args)
     chain_id = args.chain or DEFAULT_CHAIN
     chain = parse_chain(chain_id, manager.registry)
+    params = parse_param_options(args.param, chain.components)
+    if args.image is not None:
+        image_params = {param.name for param in chain.generator.params}
+        if not {"image", "image_weight"} <= image_params:
+            raise ParamError(f"--image: generator {chain.generator.id} takes no reference image; drop --image.")
+        image, weight = args.image
+        params.setdefault(chain.generator.id, {}).update({"image": str(image.resolve()), "image_weight": weight})
     request = GenerationRequest(
         audio=args.audio,
         chain=chain_id,
@@ -61,8 +76,9 @@ def _run_generate(args: argparse.Namespace) -> int:
         n=args.n,
         start=args.start,
         end=args.end,
-        params=parse_param_options(args.param, chain.components),
+        params=params,
         device=args.device,
+        mix=tuple(args.mix),
     )
     engine = Engine(manager.registry, Gallery())
     with progress_bar() as report:
@@ -91,6 +107,12 @@ def _run_rerun(args: argparse.Namespace) -> int:
             f"{request.audio} is not the audio {args.image.name} was made from (its sha256 differs); "
             "pass the original with --audio."
         )
+    for other in recipe.get("mix", []):
+        if not Path(other["path"]).exists() or file_sha256(Path(other["path"])) != other["sha256"]:
+            raise A2IError(
+                f"The mixed-in sound {other['path']} of {args.image.name} is gone or changed; "
+                "put the original back there to re-run it."
+            )
     manager = load_plugins(args)
     engine = Engine(manager.registry, Gallery())
     with progress_bar() as report:
@@ -145,3 +167,13 @@ def _report(results: list[Any], out: Path | None, as_json: bool, extra: dict[str
             print(row["path"])
     return 0
 
+
+def _file_share(text: str) -> tuple[Path, float]:
+    """``FILE:W`` -> (path, weight); split on the last colon so Windows drive letters survive."""
+    name, separator, weight = text.rpartition(":")
+    try:
+        if not separator or not name:
+            raise ValueError
+        return Path(name), float(weight)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} should read FILE:WEIGHT, e.g. birds.wav:0.3") from None

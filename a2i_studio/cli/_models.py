@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from a2i_studio.cli._common import load_plugins, print_json, progress_bar
@@ -32,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = commands.add_parser("verify", help="check the format and checksum of found weights")
     check.add_argument("names", nargs="*", metavar="NAME", help="weights names or component ids (default: all)")
     check.set_defaults(func=_run_verify)
+
+    extract = commands.add_parser(
+        "extract", help="keep the part of a big checkpoint a component needs (e.g. ImageBind's audio tower)"
+    )
+    extract.add_argument("component", metavar="COMPONENT", help="component id, e.g. imagebind")
+    extract.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="the full checkpoint file")
+    extract.set_defaults(func=_run_extract)
 
 
 def _specs_by_user(registry: Registry) -> dict[str, tuple[WeightSpec, list[str]]]:
@@ -129,4 +137,18 @@ def _run_verify(args: argparse.Namespace) -> int:
         print(f"{spec.name}: ok ({path})")
     if bad:
         raise A2IError(f"{bad} of the weights checked are missing or damaged; see above.")
+    return 0
+
+
+def _run_extract(args: argparse.Namespace) -> int:
+    manager = load_plugins(args)
+    components = [entry.component for kind in _KINDS for entry in manager.registry.all(kind)]
+    component = next((c for c in components if c.id == args.component), None)
+    if component is None:
+        raise ParamError(f"No component is called {args.component!r}; 'a2i plugins list' shows them.")
+    extract = getattr(component, "extract_weights", None)
+    if extract is None:
+        raise ParamError(f"{args.component} has nothing to extract; use 'a2i models download {args.component}'.")
+    written = extract(args.checkpoint)
+    print(f"Wrote {written}")
     return 0

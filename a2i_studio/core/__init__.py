@@ -18,6 +18,7 @@ from a2i_studio.core._components import (
     Trainer,
     WeightSpec,
 )
+from a2i_studio.core._mixing import mix_embeddings
 from a2i_studio.core._params import (
     BoolParam,
     ChoiceParam,
@@ -72,6 +73,7 @@ __all__ = [
     "Trainer",
     "WeightSpec",
     "find_chains",
+    "mix_embeddings",
     "parse_chain",
     "resolve_params",
 ]

@@ -5,7 +5,11 @@ Each takes the text-encoder space of its model (``clip-text/sd15`` 77 x 768,
 usually from an adapter, and runs the diffusers pipeline with those embeddings
 in place of an encoded prompt. The model is a parameter (Hugging Face repo id,
 diffusers folder or single checkpoint), so pipelines load on first use, not in
-``load()``. See README.md in this folder for setting up real weights.
+``load()``. The README's Models section tells how to set up real weights.
+
+The submodules ``families``, ``loading`` and ``sampling`` (torch and diffusers
+at import) are public for sibling families that drive other diffusers
+pipelines the same way, such as unCLIP.
 """
 
 from __future__ import annotations
@@ -13,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from a2i_plugins.diffusion._families import SD3, SD15, SD21, Family
-
+from a2i_plugins.diffusion.families import SD3, SD15, SD21, Family
 from a2i_studio.core import (
     CLIP_TEXT_SD15,
     CLIP_TEXT_SD21,
@@ -31,8 +34,9 @@ from a2i_studio.core import (
 from a2i_studio.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from a2i_plugins.diffusion._loading import LoadedPipeline
     from PIL.Image import Image
+
+    from a2i_plugins.diffusion.loading import LoadedPipeline
 
 __all__ = [
     "DiffusionGenerator",
@@ -88,7 +92,7 @@ class DiffusionGenerator(Generator):
         Raises:
             WeightsMissing: If the model cannot be found.
         """
-        from a2i_plugins.diffusion._loading import load_pipeline, resolve_source
+        from a2i_plugins.diffusion.loading import load_pipeline, resolve_source
 
         source = resolve_source(params["model"], self.family)
         key = (self.family.key, str(source), str(ctx.torch_dtype), params["cpu_offload"])
@@ -99,7 +103,7 @@ class DiffusionGenerator(Generator):
         return self._loaded.pipeline
 
     def generate(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
-        from a2i_plugins.diffusion._sampling import run
+        from a2i_plugins.diffusion.sampling import run
 
         return run(self.pipeline(params, ctx), self.family, value, params, ctx)
 
@@ -109,7 +113,8 @@ class DiffusionGenerator(Generator):
         Adapter trainers use this to turn captions into training targets.
         """
         import torch
-        from a2i_plugins.diffusion._sampling import encode_text
+
+        from a2i_plugins.diffusion.sampling import encode_text
 
         pipeline = self.pipeline(params, ctx)
         with torch.no_grad():

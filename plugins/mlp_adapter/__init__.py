@@ -66,8 +66,8 @@ class MlpAdapter(Adapter):
     def load(self, device: str, dtype: str) -> None:
         """Read the adapter's safetensors file next to its JSON config."""
         import torch
-        from a2i_plugins.mlp_adapter._network import load_adapter
 
+        from a2i_plugins.mlp_adapter._network import load_adapter
         from a2i_studio.weights import find
 
         network = load_adapter(find(self.weights[0]), self.config, self.output_space)
@@ -78,6 +78,7 @@ class MlpAdapter(Adapter):
 
     def adapt(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> Any:
         import torch
+
         from a2i_plugins.mlp_adapter._network import flatten_input
 
         assert self._network is not None, "load() first"

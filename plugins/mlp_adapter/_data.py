@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from a2i_plugins.mlp_adapter._network import flatten_input, split_target
 from safetensors.torch import load_file, save_file
 
+from a2i_plugins.mlp_adapter._network import flatten_input, split_target
 from a2i_studio import audio
 from a2i_studio.core import Encoder, Generator, RunContext, Space, resolve_params
 from a2i_studio.datasets import PairedItem

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.nn import functional
+
 from a2i_plugins.mlp_adapter import FORMAT
 from a2i_plugins.mlp_adapter._data import captions, encode_features, encode_targets
 from a2i_plugins.mlp_adapter._network import AdapterNetwork, input_dim, save_adapter
-from torch.nn import functional
-
 from a2i_studio import config
 from a2i_studio.core import SD3_TEXT, CancelToken, Encoder, Generator, Progress, ProgressCallback, Registry, RunContext
 from a2i_studio.datasets import read_dataset

@@ -18,6 +18,7 @@ from a2i_studio.hookspecs import hookimpl
 if TYPE_CHECKING:
     import numpy as np
     import torch
+
     from a2i_plugins.vggish._model import VGGish
 
 __all__ = [
@@ -77,8 +78,8 @@ class _VggishEncoder(Encoder):
     def load(self, device: str, dtype: str) -> None:
         """Read the port's weights (and PCA parameters unless the checkpoint holds them)."""
         import torch
-        from a2i_plugins.vggish._model import VGGish
 
+        from a2i_plugins.vggish._model import VGGish
         from a2i_studio.weights import find, load_state_dict
 
         state = load_state_dict(find(VGGISH_WEIGHTS))

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from a2i_plugins.diffusion import StableDiffusion15Generator
 
+from a2i_plugins.diffusion import StableDiffusion15Generator
 from a2i_studio.cli import main
 from a2i_studio.core import CancelToken, Progress, Registry, RunContext, resolve_params
 from a2i_studio.engine import Engine, GenerationRequest

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from a2i_plugins.diffusion import StableDiffusion3Generator, StableDiffusion21Generator
 
+from a2i_plugins.diffusion import StableDiffusion3Generator, StableDiffusion21Generator
 from a2i_studio.core import CLIP_TEXT_SD21, SD3_TEXT, RunContext, resolve_params
 from a2i_studio.errors import WeightsMissing
 

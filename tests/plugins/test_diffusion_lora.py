@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from a2i_plugins.diffusion import StableDiffusion15Generator
 from safetensors.torch import save_file
 
+from a2i_plugins.diffusion import StableDiffusion15Generator
 from a2i_studio.core import RunContext, resolve_params
 from a2i_studio.errors import CheckpointError, WeightsMissing
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import soundfile
 import torch
-from a2i_plugins.mlp_adapter import SPACES
-from a2i_plugins.mlp_adapter._network import AdapterNetwork, load_adapter, save_adapter
 from PIL import Image
 
+from a2i_plugins.mlp_adapter import SPACES
+from a2i_plugins.mlp_adapter._network import AdapterNetwork, load_adapter, save_adapter
 from a2i_studio.cli import main
 from a2i_studio.core import CLIP_TEXT_SD15, SD3_TEXT, VGGISH, Registry, RunContext, find_chains
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile
 import torch
+
 from a2i_plugins.vggish import VggishEncoder, VggishSequenceEncoder
 from a2i_plugins.vggish._model import VGGish
-
 from a2i_studio.audio.features import vggish_log_mel
 from a2i_studio.core import VGGISH, VGGISH_SEQUENCE, RunContext
 from a2i_studio.errors import CheckpointError, WeightsMissing

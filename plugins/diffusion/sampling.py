@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from a2i_plugins.diffusion._families import Family
 from PIL import Image
 
+from a2i_plugins.diffusion.families import Family
 from a2i_studio.core import RunContext
 from a2i_studio.errors import ParamError
 

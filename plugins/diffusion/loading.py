@@ -15,8 +15,8 @@ from typing import Any
 
 import diffusers
 import torch
-from a2i_plugins.diffusion._families import Family
 
+from a2i_plugins.diffusion.families import Family
 from a2i_studio import config
 from a2i_studio.core import WeightSpec
 from a2i_studio.errors import ParamError, WeightsMissing
