@@ -1,0 +1,171 @@
+"""A small CNN that names the class of a picture, for the AIC metric.
+
+Trained on a dataset's own training images (so it knows that dataset's
+classes), saved as ``.safetensors`` and reused: AIC is then the share of
+generated images it assigns to their audio's label.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+from torch.nn import functional
+
+from a2i_studio.datasets import PairedDataset
+from a2i_studio.errors import CheckpointError, DatasetError
+from a2i_studio.evaluation._metrics import as_array
+
+__all__ = ["SceneClassifier", "classifier_key", "train_classifier"]
+
+_FORMAT = "a2i-scene-classifier/1"
+
+
+class _Network(nn.Module):
+    def __init__(self, classes: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for width_in, width_out in ((3, 16), (16, 32), (32, 64), (64, 64)):
+            layers += [
+                nn.Conv2d(width_in, width_out, 3, padding=1), nn.BatchNorm2d(width_out), nn.ReLU(), nn.MaxPool2d(2)
+            ]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(64, classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(images).mean(dim=(2, 3)))
+
+
+def _tensor(images: Sequence[Image.Image], size: int) -> torch.Tensor:
+    arrays = np.stack([as_array(image, size) for image in images]).astype(np.float32)
+    return torch.from_numpy(arrays).permute(0, 3, 1, 2) / 127.5 - 1
+
+
+class SceneClassifier:
+    """Predicts a label for each picture.
+
+    Args:
+        labels: Class names; output ``i`` is ``labels[i]``.
+        size: Pictures are area-resized to ``size`` x ``size`` first.
+    """
+
+    def __init__(self, labels: Sequence[str], size: int = 64) -> None:
+        self.labels = list(labels)
+        self.size = size
+        self.network = _Network(len(self.labels)).eval()
+
+    def predict(self, images: Sequence[Image.Image]) -> list[str]:
+        """The most likely label of each picture."""
+        with torch.no_grad():
+            logits = self.network(_tensor(images, self.size))
+        return [self.labels[int(index)] for index in logits.argmax(dim=1)]
+
+    def save(self, path: Path) -> None:
+        """Write the weights and labels to a ``.safetensors`` file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        metadata = {"format": _FORMAT, "labels": json.dumps(self.labels), "size": str(self.size)}
+        save_file({key: value.contiguous() for key, value in self.network.state_dict().items()}, str(path), metadata)
+
+    @classmethod
+    def load(cls, path: Path) -> SceneClassifier:
+        """Read a classifier written by :meth:`save`.
+
+        Raises:
+            CheckpointError: If the file is not a scene classifier.
+        """
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - not a mapping
+        if metadata.get("format") != _FORMAT:
+            raise CheckpointError(f"{path} is not a scene classifier; delete it to train a new one.")
+        classifier = cls(json.loads(metadata["labels"]), int(metadata["size"]))
+        classifier.network.load_state_dict(tensors)
+        return classifier
+
+
+def classifier_key(dataset: PairedDataset) -> str:
+    """A short hash of the images and labels a classifier for ``dataset`` would train on."""
+    digest = hashlib.sha256()
+    for item in dataset:
+        digest.update(f"{item.image}\t{item.label}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def train_classifier(
+    dataset: PairedDataset,
+    *,
+    epochs: int = 10,
+    size: int = 64,
+    seed: int = 0,
+    on_epoch: Callable[[int, int, float], None] | None = None,
+) -> SceneClassifier:
+    """Train a :class:`SceneClassifier` on the labelled images of ``dataset``.
+
+    Training uses random horizontal flips; everything is seeded by ``seed``.
+
+    Args:
+        dataset: Rows with an image and a label (at least two labels).
+        epochs: Passes over the images.
+        size: Input size of the network.
+        seed: Seed of the initial weights and batch order.
+        on_epoch: Called with ``(epoch, epochs, training accuracy)`` after each epoch.
+
+    Raises:
+        DatasetError: If rows lack images or labels, or there are fewer than two labels.
+    """
+    dataset.require("image", "label")
+    if len(dataset.labels) < 2:
+        raise DatasetError(f"The {dataset.name} of {dataset.root} has fewer than two labels; AIC needs classes.")
+    torch.manual_seed(seed)
+    classifier = SceneClassifier(dataset.labels, size)
+    images = []
+    for item in dataset:
+        assert item.image is not None  # checked by require()
+        with Image.open(item.image) as picture:
+            images.append(picture.convert("RGB").resize((size, size), Image.Resampling.BOX))
+    inputs = _tensor(images, size)
+    targets = torch.tensor([classifier.labels.index(item.label) for item in dataset])
+    network = classifier.network.train()
+    optimizer = torch.optim.Adam(network.parameters(), lr=2e-3)
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        order = torch.from_numpy(rng.permutation(len(targets)))
+        correct = 0
+        for start in range(0, len(order), 32):
+            batch = order[start : start + 32]
+            flips = torch.from_numpy(rng.random(len(batch)) < 0.5)
+            x = torch.where(flips[:, None, None, None], inputs[batch].flip(-1), inputs[batch])
+            logits = network(x)
+            loss = functional.cross_entropy(logits, targets[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            correct += int((logits.argmax(dim=1) == targets[batch]).sum())
+        if on_epoch is not None:
+            on_epoch(epoch + 1, epochs, correct / len(targets))
+    _recalibrate_batch_norm(network, inputs)
+    return classifier
+
+
+def _recalibrate_batch_norm(network: nn.Module, inputs: torch.Tensor) -> None:
+    """Set batch-norm statistics to their exact training-set values, then switch to eval mode.
+
+    The running averages lag behind the weights after few steps; exact statistics
+    make eval-mode predictions match what the network learned.
+    """
+    for layer in network.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            layer.reset_running_stats()
+            layer.momentum = None  # cumulative average over the batches below
+    with torch.no_grad():
+        for start in range(0, len(inputs), 256):
+            network(inputs[start : start + 256])
+    network.eval()

@@ -1,0 +1,105 @@
+"""The ``aegan`` trainer: a step lowers the loss, presets, reports, and bit-exact resumption."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from torch.nn import functional
+
+from a2i_plugins.aegan import PRESETS, AeganTrainer
+from a2i_plugins.aegan._network import AeganConfig, AeganNet
+from a2i_plugins.aegan._weights import load_model
+from a2i_studio.core import CancelToken, Progress
+from a2i_studio.datasets import write_metadata
+from a2i_studio.datasets.soundscapes import make_item
+from a2i_studio.errors import Cancelled, CheckpointError
+
+TINY = {"size": "32", "channels": 16, "batch_size": 4, "val_fraction": 0.34, "test_fraction": 0.0}
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six one-second soundscapes, forest and rain: 4 train, 2 validation pairs."""
+    root = tmp_path_factory.mktemp("pairs")
+    write_metadata(root, [make_item(root, index, seed=3, seconds=1.0) for index in (0, 1, 8, 9, 16, 17)])
+    return root
+
+
+def _train(data: Path, out: Path, **settings: Any) -> dict[str, Any]:
+    return AeganTrainer().train(data, out, {**TINY, **settings})
+
+
+def test_one_adam_step_lowers_the_reconstruction_loss() -> None:
+    torch.manual_seed(0)
+    net = AeganNet(AeganConfig(size=32, channels=16)).train()
+    features, targets = torch.randn(8, 104), torch.rand(8, 3, 32, 32) * 2 - 1
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    before = functional.mse_loss(net(features), targets)
+    optimizer.zero_grad()
+    before.backward()
+    optimizer.step()
+    after = functional.mse_loss(net(features), targets)
+    assert after.item() < before.item() - 1e-3
+
+
+def test_training_writes_model_reports_and_metrics_and_the_loss_falls(pairs: Path, tmp_path: Path) -> None:
+    reports: list[Progress] = []
+    metrics = AeganTrainer().train(pairs, tmp_path, {**TINY, "epochs": 4, "learning_rate": 0.002}, reports.append)
+    history = json.loads((tmp_path / "checkpoint" / "state.json").read_text())["history"]
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]
+    assert history[-1]["train_mse"] < history[0]["train_mse"]
+    assert metrics["val_mse"] == history[-1]["val_mse"] and (metrics["train_pairs"], metrics["val_pairs"]) == (4, 2)
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
+    assert (tmp_path / "loss_curve.png").stat().st_size > 1000
+    net, info = load_model(tmp_path / "aegan.safetensors")
+    assert net.config.size == 32 and info["labels"] == ["forest", "rain"]
+    training = [report for report in reports if report.stage.startswith("epoch")]
+    assert training[-1].step == training[-1].total == 4 * 1
+    assert training[-1].stage.startswith("epoch 4/4: train loss")
+
+
+def test_the_seed_preset_fills_what_was_not_given(pairs: Path, tmp_path: Path) -> None:
+    _train(pairs, tmp_path, preset="seed", epochs=1)
+    settings = json.loads((tmp_path / "checkpoint" / "state.json").read_text())["settings"]
+    assert settings["learning_rate"] == PRESETS["seed"]["learning_rate"] == 0.0625
+    assert settings["mse_times_batch"] is True and settings["ssim_weight"] == 0.0
+    assert (settings["epochs"], settings["size"], settings["batch_size"]) == (1, "32", 4)  # given ones win
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_file(str(path))
+
+
+@pytest.mark.parametrize("discriminator", [False, True])
+def test_an_interrupted_run_resumes_to_the_same_weights(pairs: Path, tmp_path: Path, discriminator: bool) -> None:
+    settings = {"epochs": 3, "discriminator": discriminator, "ssim_weight": 0.5, "seed": 9}
+    _train(pairs, tmp_path / "straight", **settings)
+    _train(pairs, tmp_path / "resumed", **{**settings, "epochs": 2})
+    _train(pairs, tmp_path / "resumed", **settings, resume=True)
+    straight = _weights(tmp_path / "straight" / "aegan.safetensors")
+    resumed = _weights(tmp_path / "resumed" / "aegan.safetensors")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[key], resumed[key]) for key in straight)
+    other_seed = _train(pairs, tmp_path / "other", **{**settings, "seed": 10})
+    assert not torch.equal(_weights(Path(other_seed["model"]))["encoder.0.weight"], straight["encoder.0.weight"])
+
+
+def test_a_checkpoint_is_continued_only_when_asked_and_with_the_same_settings(pairs: Path, tmp_path: Path) -> None:
+    _train(pairs, tmp_path, epochs=1)
+    with pytest.raises(CheckpointError, match="already holds a training checkpoint"):
+        _train(pairs, tmp_path, epochs=2)
+    with pytest.raises(CheckpointError, match=r"trained with learning_rate=0\.0005, not 0\.001"):
+        _train(pairs, tmp_path, epochs=2, resume=True, learning_rate=0.001)
+
+
+def test_cancelling_stops_before_the_next_batch(pairs: Path, tmp_path: Path) -> None:
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled, match="--resume"):
+        AeganTrainer().train(pairs, tmp_path, {**TINY, "epochs": 1}, cancel=cancel)
+    assert not (tmp_path / "aegan.safetensors").exists()
