@@ -177,8 +177,11 @@ class Engine:
         if request.n < 1:
             raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
         _check_mix_shares(request.mix)
-        device = pick_device(request.device)
-        dtype = request.dtype or default_dtype(device)
+        if any(component.needs_torch for component in chain.components):
+            device = pick_device(request.device)
+            dtype = request.dtype or default_dtype(device)
+        else:  # numpy all the way: no torch import, no device to choose
+            device, dtype = "cpu", "float32"
         seeds = tuple(request.seed + index for index in range(request.n))
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")

@@ -144,3 +144,34 @@ def test_mixing_sounds_weights_their_embeddings(engine: Engine, clip: Path, tmp_
     assert _pixels(again) == _pixels(half)
     with pytest.raises(ParamError, match=r"add up to 1\.2"):
         engine.generate(GenerationRequest(audio=clip, chain=CHAIN, mix=((other, 0.6), (other, 0.6))))
+
+
+def test_a_numpy_only_chain_runs_without_importing_torch(tmp_path: Path, clip: Path) -> None:
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from a2i_studio.core import MFCC_SUMMARY, Encoder, Generator, Registry
+from a2i_studio.engine import Engine, GenerationRequest
+
+class Mean(Encoder):
+    id, output_space, needs_torch, sample_rate = "mean", MFCC_SUMMARY, False, 8000
+    def encode(self, samples, params, ctx):
+        return samples[:104 * (samples.size // 104)].reshape(104, -1).mean(axis=1)
+
+class Noise(Generator):
+    id, input_space, needs_torch = "noise", MFCC_SUMMARY, False
+    def generate(self, value, params, ctx):
+        from PIL import Image
+        return [Image.fromarray((rng.random((8, 8, 3)) * 255).astype("uint8")) for rng in ctx.numpy_generators()]
+
+registry = Registry()
+registry.add_encoder(Mean())
+registry.add_generator(Noise())
+results = Engine(registry).generate(GenerationRequest(audio=r"{clip}", chain="mean>noise", seed=3, device="cuda"))
+print(results[0].recipe["device"], results[0].image.size, "torch" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["cpu", "(8,", "8)", "False"]

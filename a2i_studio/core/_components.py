@@ -131,6 +131,12 @@ class RunContext:
         if self.progress is not None:
             self.progress(Progress(step, total, stage, preview))
 
+    def numpy_generators(self) -> list[np.random.Generator]:
+        """One seeded numpy ``Generator`` per image, for components that run without torch."""
+        import numpy as np
+
+        return [np.random.default_rng(seed) for seed in self.seeds]
+
     def cpu_generators(self) -> list[torch.Generator]:
         """One seeded CPU ``torch.Generator`` per image.
 
@@ -161,6 +167,8 @@ class Component:
         version: Bump it when outputs for the same inputs change; recipes record it.
         params: The parameter schema.
         weights: The weights the component needs; empty for weight-free components.
+        needs_torch: ``False`` for components that run on numpy alone; a chain made only of
+            such components runs on the CPU without importing torch (a fast cold start).
     """
 
     kind: ClassVar[str] = ""
@@ -170,6 +178,7 @@ class Component:
     version: ClassVar[str] = "1"
     params: ClassVar[tuple[Param, ...]] = ()
     weights: ClassVar[tuple[WeightSpec, ...]] = ()
+    needs_torch: ClassVar[bool] = True
 
     def load(self, device: str, dtype: str) -> None:
         """Load weights and move them to ``device`` / ``dtype``; import torch here, not at module level."""
