@@ -168,6 +168,24 @@ class ChainPanel(QWidget):
         self.seed.setValue(int(recipe.get("seed", 0)))
         return True
 
+    def use_lora(self, name: str, generator_id: str) -> bool:
+        """Add LoRA ``name`` at scale 1 to generator ``generator_id``'s ``loras`` parameter.
+
+        Switches to the first chain ending in that generator when the current one does not;
+        returns whether there is such a chain.
+        """
+        chain = self.current_chain()
+        if chain is None or chain.generator.id != generator_id:
+            chain = next((chain for chain in self.chains if chain.generator.id == generator_id), None)
+            if chain is None:
+                return False
+            self.select_chain(chain.id)
+        form = self.forms[generator_id]
+        kept = [item.strip() for item in str(form.values()["loras"]).split(",")
+                if item.strip() and item.strip().rpartition(":")[0] not in (name, f"{name}.safetensors")]
+        form.set_values({"loras": ", ".join([*kept, f"{name}:1.0"])})
+        return True
+
     def _on_chain_index_changed(self, index: int) -> None:
         for component_id, form in self.forms.items():
             self._remembered[component_id] = form.values()

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "connect_views", "update_recent"]
 
-_NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models")
+_NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models",
+              "train_lora")
 
 
 def build(window: MainWindow) -> dict[str, QAction]:
@@ -42,6 +43,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
         ("&Tools", "plugins", "&Plugins…", None),
         ("&Tools", "models", "&Models…", None),
+        ("&Tools", "train_lora", "Train &LoRA…", None),
         ("&Tools", "settings", "&Settings…", None),
         ("&Help", "log", "Open &log file", None),
         ("&Help", "about", "&About a2i-studio", None),
@@ -89,7 +91,8 @@ def connect_views(window: MainWindow) -> None:
     actions["cancel"].triggered.connect(partial(_on_cancel_triggered, window))
     actions["plugins"].triggered.connect(partial(_on_plugins_triggered, window))
     actions["models"].triggered.connect(partial(_on_models_triggered, window))
-    for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models"):
+    actions["train_lora"].triggered.connect(partial(_on_train_lora_triggered, window))
+    for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models", "train_lora"):
         actions[key].setEnabled(True)
 
 
@@ -138,6 +141,13 @@ def _on_models_triggered(window: MainWindow) -> None:
 
     if window.backend is not None:
         _show_dialog(window, "models", ModelsDialog(window.backend.plugins.registry, window.backend.weights, window))
+
+
+def _on_train_lora_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.lora_wizard import LoraWizard
+
+    registry = window.backend.plugins.registry if window.backend is not None else None
+    _show_dialog(window, "lora", LoraWizard(registry, window.chain_panel, window))
 
 
 def _on_settings_triggered(window: MainWindow) -> None:

@@ -121,9 +121,10 @@ def _norm(kind: str, width: int) -> nn.Module:
 
 def flatten_input(value: torch.Tensor, space: Space) -> torch.Tensor:
     """A value of an encoder space as one vector: sequences are averaged over frames, the rest flattened."""
+    vector = torch.as_tensor(value).float()  # numpy-only encoders (mfcc) hand over arrays
     if space.shape and space.shape[0] is None:
-        return value.float().mean(dim=0)
-    return value.float().flatten()
+        return vector.mean(dim=0)
+    return vector.flatten()
 
 
 def input_dim(space: Space) -> int:

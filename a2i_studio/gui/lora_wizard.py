@@ -1,0 +1,291 @@
+"""The Train LoRA wizard: pick the data, the base model and settings, watch it train, use the LoRA.
+
+A thin view over :mod:`a2i_studio.training.lora`: the data page shows what
+:func:`~a2i_studio.training.lora.scan_data` found, the settings page edits a
+:class:`~a2i_studio.training.lora.LoraSettings` (its Advanced form is built
+from the trainer's parameters), the run page (:mod:`lora_wizard_run`) runs the
+trainer off the UI thread, and the finish page puts the new LoRA into the
+chain panel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from a2i_studio import config
+from a2i_studio.gui.lora_wizard_run import FinishPage, RunPage
+from a2i_studio.gui.param_form import ParamForm
+from a2i_studio.gui.workers import start_task
+from a2i_studio.training.lora import (
+    DEFAULT_BASE,
+    DataReport,
+    LoraSettings,
+    lora_params,
+    scan_data,
+    settings_from,
+    write_settings_file,
+)
+
+if TYPE_CHECKING:
+    from a2i_studio.core import Registry
+    from a2i_studio.gui.chain_panel import ChainPanel
+
+__all__ = ["DataPage", "LoraWizard", "SettingsPage"]
+
+_PAGE_FIELDS = ("preset", "base", "name", "conditioning", "caption_template", "audio_chain")
+_THUMBNAILS = 48
+
+
+class DataPage(QWizardPage):
+    """The data folder, what conditions the images, and what a scan of it found.
+
+    Signals:
+        scanned: A scan finished (:attr:`report` is set, or ``None`` after an error).
+    """
+
+    scanned = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle("Training data")
+        self.setSubTitle("A folder of images with a .txt caption beside each, or a dataset with metadata.csv.")
+        self.report: DataReport | None = None
+        self.folder = QLineEdit(self)
+        self.folder.editingFinished.connect(self._on_settings_changed)
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._on_browse_clicked)
+        self.conditioning = QComboBox(self)
+        self.conditioning.addItems(["captions", "audio"])
+        self.conditioning.currentIndexChanged.connect(self._on_settings_changed)
+        self.template = QLineEdit(LoraSettings.caption_template, self)
+        self.template.setToolTip("Caption of images without one; {label} is the row's label or the folder's name")
+        self.template.editingFinished.connect(self._on_settings_changed)
+        self.audio_chain = QLineEdit(LoraSettings.audio_chain, self)
+        self.audio_chain.setToolTip("encoder>adapter whose output conditions the U-Net when training on audio")
+        self.summary = QLabel("Choose a folder.", self)
+        self.summary.setWordWrap(True)
+        self.examples = QListWidget(self)
+        self.examples.setIconSize(QPixmap(_THUMBNAILS, _THUMBNAILS).size())
+        self.problems = QListWidget(self)
+        self.problems.setMaximumHeight(110)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("folder", row)
+        form.addRow("condition on", self.conditioning)
+        form.addRow("caption template", self.template)
+        form.addRow("audio chain", self.audio_chain)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.examples, 1)
+        layout.addWidget(QLabel("Problems found:", self))
+        layout.addWidget(self.problems)
+
+    def isComplete(self) -> bool:  # noqa: N802
+        """Usable once a scan found at least one usable image."""
+        return self.report is not None and bool(self.report.examples)
+
+    def set_folder(self, folder: Path) -> None:
+        """Show ``folder`` and scan it."""
+        self.folder.setText(str(folder))
+        self._on_settings_changed()
+
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Training data", self.folder.text())
+        if folder:
+            self.set_folder(Path(folder))
+
+    def _on_settings_changed(self) -> None:
+        text = self.folder.text().strip()
+        if not text:
+            return
+        self.report = None
+        self.completeChanged.emit()
+        self.summary.setText("Scanning…")
+        folder, conditioning, template = Path(text), self.conditioning.currentText(), self.template.text()
+        resolution = LoraSettings.resolution
+        start_task(lambda: scan_data(folder, conditioning=conditioning, template=template, resolution=resolution),
+                   on_done=self._on_scan_done, on_failed=self._on_scan_failed)
+
+    def _on_scan_done(self, report: DataReport) -> None:
+        self.report = report
+        self.summary.setText(report.summary())
+        self.examples.clear()
+        for example in report.examples[:200]:
+            pixmap = QPixmap(str(example.image)).scaled(
+                _THUMBNAILS, _THUMBNAILS, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            item = QListWidgetItem(QIcon(pixmap), f"{example.image.name}: {example.caption or example.audio}")
+            self.examples.addItem(item)
+        self.problems.clear()
+        self.problems.addItems([f"{problem.kind}: {problem.message}" for problem in report.problems])
+        self.completeChanged.emit()
+        self.scanned.emit()
+
+    def _on_scan_failed(self, error: BaseException) -> None:
+        self.summary.setText(str(error))
+        self.examples.clear()
+        self.problems.clear()
+        self.scanned.emit()
+
+
+class SettingsPage(QWizardPage):
+    """Base model, preset, output name and run folder; every other setting under Advanced."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle("Model and settings")
+        self.setSubTitle("Start from a preset; every setting can be changed under Advanced.")
+        self.base = QComboBox(self)
+        self.base.setEditable(True)
+        self.base.addItems([DEFAULT_BASE, *_local_pipelines()])
+        self.preset = QComboBox(self)
+        self.preset.addItems(["quick", "balanced", "quality"])
+        self.preset.setCurrentText(LoraSettings.preset)
+        self.preset.currentTextChanged.connect(self._on_preset_changed)
+        self.name = QLineEdit(self)
+        self.name.textChanged.connect(self._on_name_changed)
+        self.name_note = QLabel(self)
+        self.run_folder = QLineEdit(self)
+        self.advanced = ParamForm([param for param in lora_params() if param.name not in _PAGE_FIELDS], self)
+        rate = self.advanced.editors["learning_rate"]
+        assert isinstance(rate, QDoubleSpinBox)
+        rate.setDecimals(7)  # learning rates such as 5e-5 need more than the form's four decimals
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.advanced)
+        scroll.setVisible(False)
+        toggle = QToolButton(self)
+        toggle.setText("Advanced")
+        toggle.setCheckable(True)
+        toggle.setArrowType(Qt.ArrowType.RightArrow)
+        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.toggled.connect(scroll.setVisible)
+        arrows = {True: Qt.ArrowType.DownArrow, False: Qt.ArrowType.RightArrow}
+        toggle.toggled.connect(lambda shown: toggle.setArrowType(arrows[shown]))
+        save = QPushButton("Save settings…", self)
+        save.setToolTip("Save as JSON for 'a2i train lora --data DIR --out DIR --settings FILE'")
+        save.clicked.connect(self._on_save_clicked)
+        form = QFormLayout()
+        form.addRow("base model", self.base)
+        form.addRow("preset", self.preset)
+        form.addRow("LoRA name", self.name)
+        form.addRow("", self.name_note)
+        form.addRow("run folder", self.run_folder)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(toggle)
+        row.addStretch(1)
+        row.addWidget(save)
+        layout.addLayout(row)
+        layout.addWidget(scroll, 1)
+        self._on_preset_changed(self.preset.currentText())
+
+    def initializePage(self) -> None:  # noqa: N802
+        """Name the LoRA and its run folder after the data folder."""
+        wizard = self.wizard()
+        assert isinstance(wizard, LoraWizard)
+        folder = Path(wizard.data_page.folder.text())
+        if not self.name.text():
+            self.name.setText(folder.name)
+        if not self.run_folder.text():
+            self.run_folder.setText(str(config.data_dir() / "lora-runs" / self.name.text()))
+
+    def isComplete(self) -> bool:  # noqa: N802
+        """A name and a base model are needed."""
+        return bool(self.name.text().strip() and self.base.currentText().strip() and self.run_folder.text().strip())
+
+    def _on_preset_changed(self, preset: str) -> None:
+        values = settings_from({"preset": preset}).to_json()
+        self.advanced.set_values({name: value for name, value in values.items() if name not in _PAGE_FIELDS})
+
+    def _on_name_changed(self, name: str) -> None:
+        exists = (config.models_dir() / "loras" / f"{name}.safetensors").exists()
+        self.name_note.setText(f"⚠ loras/{name}.safetensors exists and will be replaced." if exists else "")
+        self.completeChanged.emit()
+
+    def _on_save_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save LoRA settings", "lora-settings.json", "JSON (*.json)")
+        if name:
+            wizard = self.wizard()
+            assert isinstance(wizard, LoraWizard)
+            wizard.save_settings(Path(name))
+
+
+class LoraWizard(QWizard):
+    """Train a LoRA from the app.
+
+    Args:
+        registry: The loaded components (audio chains are found here); ``None`` before plugins load.
+        chain_panel: Where "Use this LoRA now" puts the result; ``None`` hides that button.
+    """
+
+    def __init__(
+        self, registry: Registry | None, chain_panel: ChainPanel | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train LoRA")
+        self.resize(760, 640)
+        self.registry = registry
+        self.data_page = DataPage(self)
+        self.settings_page = SettingsPage(self)
+        self.run_page = RunPage(self)
+        self.finish_page = FinishPage(chain_panel, self)
+        for page in (self.data_page, self.settings_page, self.run_page, self.finish_page):
+            self.addPage(page)
+        self.rejected.connect(self.run_page.stop)
+
+    def settings(self) -> LoraSettings:
+        """The settings the pages show.
+
+        Raises:
+            ParamError: If a value is invalid.
+        """
+        data, page = self.data_page, self.settings_page
+        values: dict[str, Any] = {
+            **page.advanced.values(),
+            "preset": page.preset.currentText(),
+            "base": page.base.currentText().strip(),
+            "name": page.name.text().strip(),
+            "conditioning": data.conditioning.currentText(),
+            "caption_template": data.template.text(),
+            "audio_chain": data.audio_chain.text().strip(),
+        }
+        return settings_from(values)
+
+    def save_settings(self, path: Path) -> None:
+        """Write :meth:`settings` as the JSON file ``a2i train lora --settings`` reads."""
+        write_settings_file(path, self.settings())
+
+
+def _local_pipelines() -> list[str]:
+    """Names of the diffusers pipelines in the models dir's ``checkpoints/``."""
+    folder = config.models_dir() / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(child.name for child in folder.iterdir() if (child / "model_index.json").is_file())
