@@ -5,6 +5,8 @@ The heavier parts are submodules that callers import when they need them:
 
 - :mod:`a2i_studio.audio.features`: torch features for every backend
   (VGGish log-mel, ImageBind fbank, MFCC summary, FFT frames, display mel).
+- :mod:`a2i_studio.audio.features_numpy`: the MFCC summary without torch, for
+  the default chain's fast cold start.
 - :mod:`a2i_studio.audio.peaks`: the min/max/RMS pyramid behind the timeline.
 - :mod:`a2i_studio.audio.tiles`: spectrogram tiles for the visible range.
 - :mod:`a2i_studio.audio.live`: recording and playback through sounddevice.

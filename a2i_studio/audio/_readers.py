@@ -12,14 +12,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import soundfile
 
 from a2i_studio.audio._checks import check_path, diagnose, header_shortfall
 from a2i_studio.audio._clip import AudioInfo, format_seconds
 from a2i_studio.audio._errors import NoAudioStream, TruncatedAudio
+
+if TYPE_CHECKING:
+    import av  # PyAV loads FFmpeg: imported only for files libsndfile cannot read
 
 __all__ = ["BLOCK_FRAMES", "Reader", "open_reader"]
 
@@ -103,6 +106,8 @@ def open_reader(path: Path) -> Reader:
     except soundfile.LibsndfileError as error:
         if error.code == _SF_ERR_MALFORMED_FILE:
             raise diagnose(path, error.error_string) from None
+    import av
+
     try:
         return _PyAVReader(path)
     except av.FFmpegError as error:
@@ -162,6 +167,8 @@ class _SoundfileReader(Reader):
 
 class _PyAVReader(Reader):
     def __init__(self, path: Path) -> None:
+        import av
+
         self._container = av.open(str(path))
         if not self._container.streams.audio:
             self._container.close()
@@ -189,6 +196,8 @@ class _PyAVReader(Reader):
         )
 
     def _blocks_from(self, start: int) -> Iterator[np.ndarray]:
+        import av
+
         stream = self._stream
         time_base = stream.time_base
         assert time_base is not None  # every demuxed stream has one

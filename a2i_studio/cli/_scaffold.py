@@ -72,7 +72,9 @@ class {cls}Generator(Generator):
     def generate(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
         from PIL import Image as PILImage
 
-        numbers = [float(x) for x in value.detach().cpu().reshape(-1).tolist()]
+        import numpy as np
+
+        numbers = np.asarray(value, dtype=np.float64).reshape(-1).tolist()  # arrays and CPU tensors alike
         low, high = min(numbers), max(numbers)
         levels = [(x - low) / (high - low or 1.0) for x in numbers]
         images = []
@@ -111,7 +113,7 @@ def test_generator_draws_one_image_per_seed() -> None:
     registry = Registry()
     a2i_{name}.a2i_register_components(registry)
     generator = registry.get("generator", "{name}")
-    value = torch.linspace(-1.0, 1.0, 104)
+    value = torch.linspace(-1.0, 1.0, 104)  # encoders hand over tensors or numpy arrays
     ctx = RunContext(device="cpu", dtype="float32", seeds=(1, 2))
     images = generator.generate(value, {{"size": 32}}, ctx)
     assert [image.size for image in images] == [(32, 32), (32, 32)]

@@ -3,7 +3,8 @@
 Registers the ``aegan`` generator (chain ``mfcc>aegan``, the app's default,
 with a bundled model trained on the procedural soundscapes) and the ``aegan``
 trainer (``a2i train aegan --data DIR --out DIR [--preset seed|default]``).
-torch is imported only inside ``load()`` and ``train()``.
+The generator runs the trained network in numpy and never imports torch, so
+the default chain starts fast; torch is imported only inside ``train()``.
 """
 
 from __future__ import annotations

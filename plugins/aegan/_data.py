@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from a2i_studio import audio
-from a2i_studio.audio.features import mfcc_summary
+from a2i_studio.audio.features_numpy import MFCC_MIN_SAMPLES, mfcc_summary_numpy
 from a2i_studio.datasets import PairedDataset
 from a2i_studio.errors import DatasetError
 
@@ -17,8 +17,6 @@ __all__ = ["SAMPLE_RATE", "load_pairs"]
 
 SAMPLE_RATE = 16_000
 """Rate the clips are decoded at; the ``mfcc`` encoder uses the same."""
-
-_MIN_SAMPLES = 4096  # mfcc_summary's minimum; shorter clips are padded, as the engine pads them.
 
 
 def load_pairs(
@@ -42,9 +40,9 @@ def load_pairs(
     for index, item in enumerate(dataset):
         assert item.audio is not None and item.image is not None  # checked by require()
         samples = audio.load(item.audio, sample_rate=SAMPLE_RATE).samples
-        if samples.size < _MIN_SAMPLES:
-            samples = np.pad(samples, (0, _MIN_SAMPLES - samples.size))
-        features.append(mfcc_summary(torch.from_numpy(samples).float(), SAMPLE_RATE))
+        if samples.size < MFCC_MIN_SAMPLES:  # shorter clips are padded, as the engine pads them
+            samples = np.pad(samples, (0, MFCC_MIN_SAMPLES - samples.size))
+        features.append(torch.from_numpy(mfcc_summary_numpy(samples, SAMPLE_RATE)))
         try:
             with Image.open(item.image) as picture:
                 resized = picture.convert("RGB").resize((size, size), Image.Resampling.BOX)

@@ -11,10 +11,10 @@ from a2i_studio.core import MFCC_SUMMARY, ChoiceParam, FloatParam, Generator, Pa
 from a2i_studio.errors import WeightsMissing
 
 if TYPE_CHECKING:
-    import torch
+    import numpy as np
     from PIL.Image import Image
 
-    from a2i_plugins.aegan._network import AeganNet
+    from a2i_plugins.aegan._inference import NumpyAegan
 
 __all__ = ["BUNDLED", "AeganGenerator"]
 
@@ -23,7 +23,7 @@ BUNDLED = WeightSpec(
     filename="aegan-soundscapes-64.safetensors",
     description="AE-GAN trained on 1,000 procedural soundscapes (8 scene classes), 64x64, float16",
     size_bytes=5_113_222,
-    sha256="1a890c19e4be882572e81104a17c3c4c84f31f8ea812d3bec1bd922e4633727e",
+    sha256="dd41cf33aaa6263aea5035707134fbcc4a3145a2cb540d6df7f55859543b81f1",
     bundled=config.resources_dir() / "aegan" / "aegan-soundscapes-64.safetensors",
 )
 """The model ``a2i generate`` uses by default; see resources/aegan/MODEL_CARD.md."""
@@ -36,13 +36,18 @@ class AeganGenerator(Generator):
     image, ``variation`` adds Gaussian noise (drawn from the image's seed) to the
     normalised MFCC summary before the encoder; at ``variation = 0`` every seed
     gives the same image.
+
+    It runs the trained network in numpy on the CPU (see
+    :mod:`a2i_plugins.aegan._inference`), whatever the device: the model is
+    small enough that starting torch would cost more than the whole run.
     """
 
     id = "aegan"
     name = "AE-GAN (MFCC)"
     description = "Paints a small scene from 104 MFCC statistics; trained end to end, runs in milliseconds on a CPU."
-    version = "1"
+    version = "2"  # 2: numpy noise from the seed (other images per seed than version 1's torch noise)
     input_space = MFCC_SUMMARY
+    needs_torch = False
     params = (
         FloatParam("variation", 0.2, "noise added to the normalised sound features; 0: same image for every seed",
                    minimum=0.0, maximum=3.0),
@@ -54,48 +59,40 @@ class AeganGenerator(Generator):
     weights = (BUNDLED,)
 
     def __init__(self) -> None:
-        self._device = "cpu"
-        self._dtype = "float32"
-        self._nets: dict[str, AeganNet] = {}
+        self._nets: dict[str, NumpyAegan] = {}
 
     def load(self, device: str, dtype: str) -> None:
-        """Remember the device and dtype; each model file loads on its first use, then stays."""
-        self._device, self._dtype = device, dtype
+        """Forget the loaded models; each model file loads on its first use, then stays."""
         self._nets.clear()
 
     def unload(self) -> None:
         """Drop every loaded model."""
         self._nets.clear()
 
-    def generate(self, value: torch.Tensor, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
+    def generate(self, value: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
         """One image per seed from a raw MFCC summary ``value`` of shape ``(104,)``."""
-        import torch
+        import numpy as np
         from PIL import Image
 
         net = self._net(params["checkpoint"])
-        count = len(ctx.seeds)
-        # 1. One noise vector per seed, drawn on the CPU so a seed gives the same image on any device.
-        noise = torch.stack([torch.randn(value.shape[-1], generator=g) for g in ctx.cpu_generators()])
-        noise = (noise * params["variation"]).to(ctx.device, ctx.torch_dtype)
-        features = value.to(ctx.device, ctx.torch_dtype).reshape(1, -1).expand(count, -1)
-        # 2. Run the network and turn [-1, 1] tensors into 8-bit pictures.
-        with torch.inference_mode():
-            images = net(features, noise)
-        pixels = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        # 1. One noise vector per seed, so image i depends on seeds[i] alone.
+        noise = np.stack([rng.standard_normal(value.shape[-1], dtype=np.float32) for rng in ctx.numpy_generators()])
+        features = np.broadcast_to(np.asarray(value, dtype=np.float32), noise.shape)
+        # 2. Run the network and turn [-1, 1] arrays into 8-bit pictures.
+        images = net(features, noise * np.float32(params["variation"]))
+        pixels = np.round((np.clip(images, -1, 1) + 1) * 127.5).astype(np.uint8)
         pictures = [Image.fromarray(array) for array in pixels]
         if params["size"] != "native":
             size = int(params["size"])
             pictures = [picture.resize((size, size), Image.Resampling.BICUBIC) for picture in pictures]
         return pictures
 
-    def _net(self, checkpoint: str) -> AeganNet:
+    def _net(self, checkpoint: str) -> NumpyAegan:
         net = self._nets.get(checkpoint)
         if net is None:
-            import torch
+            from a2i_plugins.aegan._inference import load_model
 
-            from a2i_plugins.aegan._weights import load_model
-
-            net, _ = load_model(self._find(checkpoint), self._device, getattr(torch, self._dtype))
+            net, _ = load_model(self._find(checkpoint))
             self._nets[checkpoint] = net
         return net
 

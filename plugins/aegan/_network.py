@@ -1,64 +1,26 @@
-"""The AE-GAN networks: MFCC encoder MLP, transposed-convolution generator, PatchGAN critic.
+"""The AE-GAN networks in torch, for training: MFCC encoder MLP, transposed-convolution generator, PatchGAN critic.
 
-Imported only inside ``load()`` / ``train()`` (it imports torch).
+Imported only inside ``train()`` (it imports torch). :func:`save_model` writes
+the trained network to one ``.safetensors`` with the config in its metadata;
+the ``aegan`` generator reads it back and runs it in numpy
+(:mod:`a2i_plugins.aegan._inference`).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
-from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import save_file
 from torch import nn
 
-__all__ = ["SIZES", "AeganConfig", "AeganNet", "PatchDiscriminator"]
+from a2i_plugins.aegan._config import FORMAT, SLOPE, AeganConfig
 
-SIZES = (32, 64, 128, 256)
-"""Image sizes a generator can be built for: one transposed convolution per doubling from 1x1."""
-
-_SLOPE = 0.2  # LeakyReLU slope; the paper does not give one, 0.2 is the DCGAN choice.
-
-
-@dataclass(frozen=True)
-class AeganConfig:
-    """The shape of an :class:`AeganNet`, stored in every checkpoint.
-
-    Attributes:
-        size: Output width and height (one of :data:`SIZES`).
-        features: Length of the input feature vector (104 MFCC statistics).
-        hidden: Widths of the encoder's hidden layers (the paper: 1024, 768, 512, 256).
-        latent: Width of the latent code the generator starts from (the paper: 100).
-        channels: Channels of the first transposed convolution, halved at each
-            following one (the paper: 256 -> 128 -> ... -> 4 -> RGB at 256 px).
-    """
-
-    size: int = 64
-    features: int = 104
-    hidden: tuple[int, ...] = (1024, 768, 512, 256)
-    latent: int = 100
-    channels: int = 256
-
-    def __post_init__(self) -> None:
-        if self.size not in SIZES:
-            raise ValueError(f"size {self.size} is not one of {SIZES}")
-        if self.channels >> (self.layers - 2) < 1:
-            raise ValueError(f"channels {self.channels} cannot be halved {self.layers - 2} times")
-
-    @property
-    def layers(self) -> int:
-        """Number of transposed convolutions: ``log2(size)``."""
-        return int(math.log2(self.size))
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; :meth:`from_json` reads it back."""
-        return {**asdict(self), "hidden": list(self.hidden)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AeganConfig:
-        """The config written by :meth:`to_json`."""
-        return cls(**{**data, "hidden": tuple(data["hidden"])})
+__all__ = ["AeganNet", "PatchDiscriminator", "save_model"]
 
 
 class AeganNet(nn.Module):
@@ -79,18 +41,16 @@ class AeganNet(nn.Module):
         self.config = config
         self.register_buffer("feature_mean", torch.zeros(config.features))
         self.register_buffer("feature_std", torch.ones(config.features))
-        widths = (config.features, *config.hidden, config.latent)
         encoder: list[nn.Module] = []
-        for width_in, width_out in itertools.pairwise(widths):
-            encoder += [nn.Linear(width_in, width_out), nn.LeakyReLU(_SLOPE)]
+        for width_in, width_out in itertools.pairwise(config.encoder_widths):
+            encoder += [nn.Linear(width_in, width_out), nn.LeakyReLU(SLOPE)]
         self.encoder = nn.Sequential(*encoder)
-        channels = [config.latent] + [config.channels >> index for index in range(config.layers - 1)] + [3]
         decoder: list[nn.Module] = []
-        for index, (channels_in, channels_out) in enumerate(itertools.pairwise(channels)):
+        for index, (channels_in, channels_out) in enumerate(itertools.pairwise(config.decoder_channels)):
             last = index == config.layers - 1
             decoder.append(nn.ConvTranspose2d(channels_in, channels_out, 4, 2, 1, bias=last))
             if not last:
-                decoder += [nn.BatchNorm2d(channels_out), nn.LeakyReLU(_SLOPE)]
+                decoder += [nn.BatchNorm2d(channels_out), nn.LeakyReLU(SLOPE)]
         decoder.append(nn.Tanh())
         self.generator = nn.Sequential(*decoder)
 
@@ -103,16 +63,9 @@ class AeganNet(nn.Module):
         """Raw MFCC summaries ``[batch, 104]`` -> zero mean, unit variance over the training set."""
         return (features - self.feature_mean) / self.feature_std
 
-    def forward(self, features: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
-        """Raw features ``[batch, 104]`` -> images ``[batch, 3, size, size]`` in [-1, 1].
-
-        ``noise``, if given, is added to the normalised features (in units of the
-        training set's standard deviation).
-        """
-        normalised = self.normalise(features)
-        if noise is not None:
-            normalised = normalised + noise
-        latent = self.encoder(normalised)
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Raw features ``[batch, 104]`` -> images ``[batch, 3, size, size]`` in [-1, 1]."""
+        latent = self.encoder(self.normalise(features))
         return self.generator(latent[:, :, None, None])
 
 
@@ -127,11 +80,11 @@ class PatchDiscriminator(nn.Module):
     def __init__(self, size: int, channels: int = 64) -> None:
         super().__init__()
         depth = max(2, min(3, int(math.log2(size)) - 3))
-        layers: list[nn.Module] = [nn.Conv2d(3, channels, 4, 2, 1), nn.LeakyReLU(_SLOPE)]
+        layers: list[nn.Module] = [nn.Conv2d(3, channels, 4, 2, 1), nn.LeakyReLU(SLOPE)]
         width = channels
         for _ in range(depth - 1):
             layers += [
-                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2), nn.LeakyReLU(_SLOPE)
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2), nn.LeakyReLU(SLOPE)
             ]
             width *= 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 1))
@@ -140,3 +93,22 @@ class PatchDiscriminator(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Images ``[batch, 3, size, size]`` -> patch logits ``[batch, 1, h, w]``."""
         return self.layers(images)
+
+
+def save_model(path: Path, net: AeganNet, info: dict[str, Any] | None = None, *, half: bool = False) -> None:
+    """Write ``net`` (weights, batch-norm statistics, feature normalisation) to ``path``.
+
+    Args:
+        path: A ``.safetensors`` file.
+        net: The network, on any device.
+        info: JSON-ready facts stored beside the config (labels, data, metrics).
+        half: Store float16 (half the size; outputs change in the 3rd decimal).
+    """
+    dtype = torch.float16 if half else torch.float32
+    tensors = {
+        key: tensor.detach().to("cpu", dtype if tensor.is_floating_point() else tensor.dtype).contiguous()
+        for key, tensor in net.state_dict().items()
+    }
+    metadata = {"format": FORMAT, "config": json.dumps(net.config.to_json()), "info": json.dumps(info or {})}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=metadata)

@@ -10,10 +10,10 @@ import torch
 from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
+from a2i_plugins.aegan._config import AeganConfig
 from a2i_plugins.aegan._data import load_pairs
 from a2i_plugins.aegan._losses import ssim
-from a2i_plugins.aegan._network import AeganConfig, AeganNet, PatchDiscriminator
-from a2i_plugins.aegan._weights import save_model
+from a2i_plugins.aegan._network import AeganNet, PatchDiscriminator, save_model
 from a2i_studio.core import CancelToken, Progress, ProgressCallback
 from a2i_studio.datasets import read_dataset
 from a2i_studio.errors import Cancelled, CheckpointError

@@ -1,7 +1,8 @@
 """Weight-free encoders: audio features that end-to-end generators take as input.
 
-``mfcc`` gives the 104-value MFCC summary the AE-GAN was trained on, ``fft``
-the 500 x 220 FFT frames the pixel transformer reads. They need no weights
+``mfcc`` gives the 104-value MFCC summary the AE-GAN was trained on (in numpy,
+so the default chain ``mfcc>aegan`` never imports torch), ``fft`` the 500 x 220
+FFT frames the pixel transformer reads (a torch tensor). They need no weights
 and run anywhere.
 """
 
@@ -23,7 +24,11 @@ __version__ = "1.0.0"
 
 
 class MfccEncoder(Encoder):
-    """MFCC summary statistics of the whole selection (see ``a2i_studio.audio.features.mfcc_summary``)."""
+    """MFCC summary statistics of the whole selection, as a float32 numpy array.
+
+    The numbers of ``a2i_studio.audio.features.mfcc_summary``, computed by
+    ``a2i_studio.audio.features_numpy.mfcc_summary_numpy`` without torch.
+    """
 
     id = "mfcc"
     name = "MFCC summary"
@@ -33,14 +38,12 @@ class MfccEncoder(Encoder):
     sample_rate = 16_000
     min_seconds = 1.0
     window_seconds = 4.0
+    needs_torch = False
 
-    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> torch.Tensor:
-        import torch
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> np.ndarray:
+        from a2i_studio.audio.features_numpy import mfcc_summary_numpy
 
-        from a2i_studio.audio.features import mfcc_summary
-
-        waveform = torch.from_numpy(samples).float()
-        return mfcc_summary(waveform, self.sample_rate).to(ctx.device)
+        return mfcc_summary_numpy(samples, self.sample_rate)
 
 
 class FftFramesEncoder(Encoder):
@@ -60,8 +63,10 @@ class FftFramesEncoder(Encoder):
 
         from a2i_studio.audio.features import fft_frames
 
+        sections, bins = FFT_FRAMES.shape
+        assert sections is not None and bins is not None  # the space has a fixed shape
         waveform = torch.from_numpy(samples).float()
-        return fft_frames(waveform, sections=FFT_FRAMES.shape[0], bins=FFT_FRAMES.shape[1]).to(ctx.device)
+        return fft_frames(waveform, sections=sections, bins=bins).to(ctx.device)
 
 
 @hookimpl

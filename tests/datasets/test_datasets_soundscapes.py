@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-import torch
 from PIL import Image
 
-from a2i_studio.audio.features import mfcc_summary
+from a2i_studio.audio.features_numpy import mfcc_summary_numpy
 from a2i_studio.datasets import PairedDataset, read_dataset
 from a2i_studio.datasets.soundscapes import LABELS, PROMPTS, SAMPLE_RATE, make_item, make_soundscapes
+from a2i_studio.datasets.soundscapes._pictures import paint
 from a2i_studio.errors import DatasetError
 
 
@@ -77,7 +77,7 @@ def test_classes_differ_in_spectrum_and_in_mfcc_summaries(soundscapes: PairedDat
     bright, dark = ("forest", "rain", "fire"), ("beach", "wind", "city", "church", "thunderstorm")
     assert min(min(centroids[label]) for label in bright) > 2000 > max(max(centroids[label]) for label in dark)
     features = np.stack([
-        mfcc_summary(torch.from_numpy(soundfile.read(item.audio, dtype="float32")[0]), SAMPLE_RATE).numpy()
+        mfcc_summary_numpy(soundfile.read(item.audio, dtype="float32")[0], SAMPLE_RATE)
         for item in soundscapes
         if item.audio is not None
     ])
@@ -94,6 +94,24 @@ def test_pictures_of_a_class_share_colours_that_other_classes_lack(soundscapes: 
     assert _leave_one_out_accuracy(features, [item.label for item in soundscapes]) >= 0.85
     fire = np.asarray(Image.open(soundscapes[4].image or ""), dtype=np.float64)
     assert fire.mean() < 80 and (fire[..., 0] > 200).mean() > 0.02  # dark night, bright orange flames
+
+
+def _mean_picture(label: str, count: int = 16) -> np.ndarray:
+    """The average of ``count`` layouts of one class, which is what a pixel-loss model learns to paint."""
+    pictures = [np.asarray(paint(label, np.random.default_rng([7, index])), dtype=np.float64) for index in range(count)]
+    return np.mean(pictures, axis=0)
+
+
+def test_church_and_city_keep_their_signature_when_averaged_over_layouts() -> None:
+    church = _mean_picture("church")
+    tower, sky = church[110:150, 120:136].mean((0, 1)), church[110:150, :16].mean((0, 1))
+    assert np.abs(tower - sky).sum() > 100  # a wall in the middle, not the sky the edges show
+    city = _mean_picture("city")
+    yellowness = city[..., 0] + city[..., 1] - 2 * city[..., 2]
+    band = slice(132, 186)  # always buildings: the tallest top is at 115 px, the road at 200 px or lower
+    window_columns = yellowness[band, [20 + 16 * k + 3 for k in range(14)]].mean()
+    gap_columns = yellowness[band, [20 + 16 * k + 12 for k in range(14)]].mean()
+    assert window_columns - gap_columns > 30  # every building's windows sit on one grid, so the grid survives
 
 
 def test_nonsense_sizes_are_refused(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from safetensors.torch import load_file
 from torch.nn import functional
 
 from a2i_plugins.aegan import PRESETS, AeganTrainer
-from a2i_plugins.aegan._network import AeganConfig, AeganNet
-from a2i_plugins.aegan._weights import load_model
+from a2i_plugins.aegan._config import AeganConfig
+from a2i_plugins.aegan._inference import load_model
+from a2i_plugins.aegan._network import AeganNet
 from a2i_studio.core import CancelToken, Progress
 from a2i_studio.datasets import write_metadata
 from a2i_studio.datasets.soundscapes import make_item

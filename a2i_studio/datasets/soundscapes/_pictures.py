@@ -4,8 +4,14 @@ Layouts, counts and palettes are drawn from the item's generator; what makes
 each class recognisable stays: trees and birds for the forest, grey sky and
 streaks for rain, sun, sea and sand for the beach, black clouds and a
 lightning bolt for the storm, flames on logs at night, bent grass and gust
-lines for wind, buildings, road and cars for the city, a bell tower for the
-church.
+lines for wind, a skyline of lit windows over a road for the city, a steeple
+with a bell for the church.
+
+Every class keeps a signature in the same place from picture to picture, so
+that a model trained with a pixel loss, which paints the average over the
+layouts a sound cannot tell apart, still paints something recognisable: the
+city's buildings fill the whole width and share one window grid, the church's
+tower stands in the middle.
 """
 
 from __future__ import annotations
@@ -172,53 +178,73 @@ def _wind(draw: ImageDraw.ImageDraw, rng: Rng) -> None:
         draw.ellipse([x, y, x + 6, y + 3], fill=_jitter(rng, (190, 120, 40), 30))
 
 
+_CITY_SKIES = (((140, 180, 225), (210, 220, 230)), ((40, 40, 90), (230, 130, 90)), ((10, 15, 40), (45, 50, 90)))
+_CITY_WALLS = ((70, 75, 90), (95, 80, 75), (60, 65, 70), (105, 100, 110), (80, 90, 85))
+
+
 def _city(draw: ImageDraw.ImageDraw, rng: Rng) -> None:
-    road = int(rng.uniform(185, 215))
-    dusk = rng.random() < 0.4
-    sky = ((40, 40, 90), (230, 130, 90)) if dusk else ((140, 180, 225), (210, 220, 230))
-    _gradient(draw, _jitter(rng, sky[0]), _jitter(rng, sky[1]), 0, road)
+    # The signature that survives averaging over layouts: a wall of buildings across the whole width, its windows on
+    # one grid shared by every building (16 x 18 px), above a road with a dashed line; heights and colours vary.
+    road = int(rng.uniform(200, 212))
+    sky = int(rng.integers(len(_CITY_SKIES)))  # day, dusk or night
+    _gradient(draw, _jitter(rng, _CITY_SKIES[sky][0]), _jitter(rng, _CITY_SKIES[sky][1]), 0, road)
+    lit = (245, 230, 160) if sky == 0 else (250, 215, 110)
     x = rng.uniform(-20, 0)
     while x < SIZE:
-        width, top = rng.uniform(28, 60), rng.uniform(40, 150)
-        draw.rectangle([x, top, x + width - 3, road], fill=_jitter(rng, (110, 105, 110), 35))
-        lit = (250, 220, 120) if dusk else (190, 215, 235)
-        for wy in np.arange(top + 6, road - 10, 12):
-            for wx in np.arange(x + 4, x + width - 10, 9):
-                if rng.random() < 0.75:
-                    draw.rectangle([wx, wy, wx + 4, wy + 6], fill=lit)
+        width, top = rng.uniform(30, 56), rng.uniform(45, 115)
+        wall = _jitter(rng, _CITY_WALLS[int(rng.integers(len(_CITY_WALLS)))], 15)
+        draw.rectangle([x, top, x + width - 2, road], fill=wall)
+        dark = tuple(channel // 2 for channel in wall)
+        for wy in range(int(top) // 18 * 18 + 24, road - 12, 18):
+            for wx in range(int(x) // 16 * 16 + 20, int(x + width) - 10, 16):
+                draw.rectangle([wx, wy, wx + 7, wy + 9], fill=lit if rng.random() < 0.7 else dark)
         x += width
     draw.rectangle([0, road, SIZE, SIZE], fill=_jitter(rng, (55, 55, 60), 10))
-    for lx in range(0, SIZE, 30):
-        draw.rectangle([lx, road + 20, lx + 15, road + 23], fill=(240, 240, 240))
+    middle = (road + SIZE) // 2
+    for lx in range(0, SIZE, 32):
+        draw.rectangle([lx, middle - 2, lx + 16, middle + 1], fill=(240, 240, 240))
     for _ in range(int(rng.integers(1, 4))):
-        cx, cy = rng.uniform(0, 220), road + rng.uniform(4, 30)
+        cx, cy = rng.uniform(0, 220), road + rng.uniform(2, 26)
         draw.rectangle([cx, cy, cx + 34, cy + 12], fill=_jitter(rng, (200, 40, 40), 80))
         for wheel in (cx + 7, cx + 27):
             draw.ellipse([wheel - 4, cy + 8, wheel + 4, cy + 16], fill=(20, 20, 20))
 
 
+_CHURCH_WALLS = ((205, 190, 165), (165, 165, 160), (165, 85, 65), (235, 230, 215))
+_CHURCH_ROOFS = ((130, 50, 40), (70, 75, 90), (80, 150, 130))
+
+
 def _church(draw: ImageDraw.ImageDraw, rng: Rng) -> None:
-    horizon = int(rng.uniform(170, 205))
-    _gradient(draw, _jitter(rng, (110, 165, 225)), _jitter(rng, (205, 225, 240)), 0, horizon)
+    # The signature that survives averaging: one tall tower in the middle with a pointed steeple, a clock and a large
+    # gold bell in its belfry, between two lower wings; widths, heights and colours vary, the position barely.
+    horizon = int(rng.uniform(190, 210))
+    _gradient(draw, _jitter(rng, (110, 165, 225), 30), _jitter(rng, (205, 225, 240)), 0, horizon)
     draw.rectangle([0, horizon, SIZE, SIZE], fill=_jitter(rng, (85, 145, 70), 20))
-    wall = _jitter(rng, (200, 190, 170), 20)
-    roof = _jitter(rng, (120, 50, 40), 20)
-    tower_x, tower_w = rng.uniform(50, 180), rng.uniform(34, 46)
-    nave_w = rng.uniform(60, 90)
-    nave_x = tower_x + tower_w if rng.random() < 0.5 else tower_x - nave_w
-    draw.rectangle([nave_x, horizon - 55, nave_x + nave_w, horizon], fill=wall)
-    draw.polygon([(nave_x - 4, horizon - 55), (nave_x + nave_w / 2, horizon - 85), (nave_x + nave_w + 4, horizon - 55)],
-                 fill=roof)
-    top = horizon - rng.uniform(120, 150)
-    draw.rectangle([tower_x, top, tower_x + tower_w, horizon], fill=wall)
-    mid = tower_x + tower_w / 2
-    draw.polygon([(tower_x - 3, top), (mid, top - rng.uniform(40, 60)), (tower_x + tower_w + 3, top)], fill=roof)
-    draw.line([(mid, top - 75), (mid, top - 45)], fill=(60, 50, 30), width=3)
-    draw.line([(mid - 8, top - 66), (mid + 8, top - 66)], fill=(60, 50, 30), width=3)
-    opening = [mid - 11, top + 10, mid + 11, top + 40]
-    draw.rectangle(opening, fill=(40, 35, 35))
-    draw.chord([mid - 9, top + 14, mid + 9, top + 46], 180, 360, fill=_jitter(rng, (215, 170, 50), 15))
-    draw.rectangle([mid - 7, horizon - 22, mid + 7, horizon], fill=(70, 45, 30))
+    wall = _jitter(rng, _CHURCH_WALLS[int(rng.integers(len(_CHURCH_WALLS)))], 15)
+    roof = _jitter(rng, _CHURCH_ROOFS[int(rng.integers(len(_CHURCH_ROOFS)))], 15)
+    mid, half = SIZE / 2 + rng.uniform(-8, 8), rng.uniform(24, 34)
+    wing_top, wing_reach = horizon - rng.uniform(50, 70), half + rng.uniform(45, 80)
+    for side in (-1, 1):
+        outer = mid + side * wing_reach
+        draw.rectangle([min(mid, outer), wing_top, max(mid, outer), horizon], fill=wall)
+        draw.polygon([(mid, wing_top - 25), (outer + side * 4, wing_top), (mid, wing_top)], fill=roof)
+        window = mid + side * (half + (wing_reach - half) / 2)
+        draw.rectangle([window - 5, wing_top + 15, window + 5, wing_top + 35], fill=(60, 70, 110))
+    top = rng.uniform(60, 90)
+    draw.rectangle([mid - half, top, mid + half, horizon], fill=wall)
+    spire = top - rng.uniform(40, 60)
+    draw.polygon([(mid - half - 4, top), (mid, spire), (mid + half + 4, top)], fill=roof)
+    draw.line([(mid, spire - 22), (mid, spire)], fill=(60, 50, 30), width=3)
+    draw.line([(mid - 7, spire - 15), (mid + 7, spire - 15)], fill=(60, 50, 30), width=3)
+    draw.rectangle([mid - half * 0.6, top + 10, mid + half * 0.6, top + 50], fill=(40, 35, 35))
+    bell = _jitter(rng, (225, 175, 40), 15)
+    draw.chord([mid - half * 0.5, top + 16, mid + half * 0.5, top + 62], 180, 360, fill=bell)
+    clock_y, clock_r = top + 72, half * 0.45
+    draw.ellipse([mid - clock_r, clock_y - clock_r, mid + clock_r, clock_y + clock_r], fill=(245, 245, 235),
+                 outline=(40, 35, 35), width=2)
+    draw.line([(mid, clock_y), (mid, clock_y - clock_r * 0.8), (mid, clock_y), (mid + clock_r * 0.6, clock_y)],
+              fill=(30, 30, 30), width=2)
+    draw.rectangle([mid - half * 0.4, horizon - 34, mid + half * 0.4, horizon], fill=(70, 45, 30))
 
 
 PAINTERS: dict[str, Callable[[ImageDraw.ImageDraw, Rng], None]] = {
