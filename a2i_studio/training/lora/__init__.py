@@ -1,14 +1,14 @@
 """Stable Diffusion LoRA training: settings and presets, data checks, the run, and its trainer.
 
-Qt-free. Importing this package imports neither torch nor diffusers; the run
-(:func:`train_lora`) imports torch, diffusers, peft and accelerate.
+Qt-free. Importing this package imports neither torch, diffusers nor Pillow,
+so registering the trainer costs nothing at start-up; the data checks load
+Pillow and the run (:func:`train_lora`) torch, diffusers, peft and accelerate.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from a2i_studio.training.lora._data import DataProblem, DataReport, LoraExample, bucket_sizes, scan_data
 from a2i_studio.training.lora._events import LoraRunEvents, LoraStep
 from a2i_studio.training.lora._settings import (
     DEFAULT_BASE,
@@ -21,6 +21,7 @@ from a2i_studio.training.lora._settings import (
 from a2i_studio.training.lora._trainer import LoraTrainer
 
 if TYPE_CHECKING:
+    from a2i_studio.training.lora._data import DataProblem, DataReport, LoraExample, bucket_sizes, scan_data
     from a2i_studio.training.lora._run import train_lora
     from a2i_studio.training.lora._steps import TrainingDiverged
 
@@ -44,8 +45,15 @@ __all__ = [
 ]
 
 
+_DATA_NAMES = ("DataProblem", "DataReport", "LoraExample", "bucket_sizes", "scan_data")
+
+
 def __getattr__(name: str) -> Any:
-    """Import the torch-heavy names on first use."""
+    """Import the heavy names on first use: the data checks (Pillow) and the run (torch)."""
+    if name in _DATA_NAMES:
+        from a2i_studio.training.lora import _data
+
+        return getattr(_data, name)
     if name == "train_lora":
         from a2i_studio.training.lora._run import train_lora
 
