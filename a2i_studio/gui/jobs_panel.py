@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio.core import Progress
 from a2i_studio.gui.jobs import Job, JobQueue
+from a2i_studio.gui.progress import ProgressStrip
 
 __all__ = ["JobsPanel"]
 
@@ -24,8 +25,7 @@ class JobsPanel(QWidget):
         self.view = QListView(self)
         self.view.setModel(queue)
         self.view.setMinimumHeight(60)
-        self.progress = QProgressBar(self)
-        self.progress.setTextVisible(True)
+        self.progress = ProgressStrip(self)
         self.progress.setVisible(False)
         self.stage = QLabel("Idle", self)
         self.preview = QLabel(self)
@@ -73,8 +73,7 @@ class JobsPanel(QWidget):
         self._on_rows_changed()
 
     def _on_job_progress(self, job: Job, progress: Progress, preview: QImage | None) -> None:
-        # A job may report hundreds of steps a second; QProgressBar repaints on every change, so the
-        # latest report is shown at most every _REFRESH_MS.
+        # A job may report hundreds of steps a second; the latest report is shown at most every _REFRESH_MS.
         self._latest = (job, progress, preview if preview is not None else self._latest_preview(job))
         if not self._refresh.isActive():
             self._refresh.start()

@@ -18,10 +18,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
 from a2i_studio.gui.playback import Player
+from a2i_studio.gui.progress import ProgressStrip
 from a2i_studio.gui.workers import start_task
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Timeline(QWidget):
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
         self.title = QLabel("Open or drop a clip to see it here.", self)
-        self.progress = QProgressBar(self)
+        self.progress = ProgressStrip(self)
         self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
         self.play_button = QPushButton("▶ Play", self)
