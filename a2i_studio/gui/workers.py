@@ -7,7 +7,6 @@ signal delivered on the UI thread.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +15,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 __all__ = ["Task", "start_task"]
 
 _running: set[Task] = set()  # keeps each task's Python side alive until it has reported
-
-_PROGRESS_INTERVAL_S = 0.05
-"""At most 20 progress signals a second: a burst of queued ones would repaint widgets back to back."""
 
 
 class _TaskSignals(QObject):
@@ -32,8 +28,7 @@ class Task(QRunnable):
 
     Args:
         function: Called as ``function()``, or ``function(report)`` when ``reports`` is true,
-            where ``report(value)`` emits ``progress(value)`` on the UI thread (reports closer than
-            50 ms to the last emitted one are dropped; ``done`` follows the last).
+            where ``report(value)`` emits ``progress(value)`` on the UI thread.
         reports: Whether ``function`` takes the ``report`` callable.
     """
 
@@ -45,17 +40,8 @@ class Task(QRunnable):
 
     def run(self) -> None:
         """Run the function (on the pool's thread)."""
-        last_emit = float("-inf")
-
-        def report(value: Any) -> None:
-            nonlocal last_emit
-            now = time.monotonic()
-            if now - last_emit >= _PROGRESS_INTERVAL_S:
-                last_emit = now
-                self.signals.progress.emit(value)
-
         try:
-            result = self._function(report) if self._reports else self._function()
+            result = self._function(self.signals.progress.emit) if self._reports else self._function()
         except Exception as error:  # handed to the UI thread, which shows or logs it
             self.signals.failed.emit(error)
         else:
