@@ -161,3 +161,21 @@ def test_mix_and_image_options_are_checked(
     assert json.loads(out)["images"][0]["seed"] == 2
     code, _, err = _run(capsys, "generate", str(clip), "--chain", "toy-proj>toy-gen", "--image", "ref.png:0.5")
     assert code == 1 and "toy-gen takes no reference image" in err
+
+
+@pytest.mark.parametrize(
+    ("every", "expected_steps"), [(3600.0, ["1/5", "5/5"]), (0.0, ["1/5", "2/5", "3/5", "4/5", "5/5"])]
+)
+def test_progress_goes_to_plain_lines_when_stderr_is_no_terminal(
+    capsys: pytest.CaptureFixture[str], every: float, expected_steps: list[str]
+) -> None:
+    from a2i_studio.cli._common import progress_bar
+    from a2i_studio.core import Progress
+
+    with progress_bar(log_every=every) as report:
+        for step in range(1, 6):
+            report(Progress(step, 5, f"epoch 1/1 loss {step / 10:.1f}"))
+    lines = capsys.readouterr().err.splitlines()
+    # the first report, then at most one per interval, and always the last
+    assert [line.split()[1] for line in lines] == expected_steps
+    assert lines[-1].endswith("5/5 epoch 1/1 loss 0.5")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,8 +78,18 @@ def parse_param_options(options: Sequence[str], components: Sequence[Component])
 
 
 @contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A tqdm bar on stderr driven by :class:`Progress` reports (hidden when stderr is no terminal)."""
+def progress_bar(enabled: bool = True, log_every: float | None = None) -> Iterator[ProgressCallback]:
+    """A tqdm bar on stderr driven by :class:`Progress` reports.
+
+    When stderr is no terminal the bar is hidden; with ``log_every`` (seconds)
+    plain lines take its place there, the first report, then at most one every
+    ``log_every`` seconds, then the last, so that a long run whose output goes
+    to a log file shows how far it is.
+    """
+    if enabled and log_every is not None and not sys.stderr.isatty():
+        with _progress_lines(log_every) as write_line:
+            yield write_line
+        return
     from tqdm import tqdm
 
     bar = tqdm(total=1, file=sys.stderr, disable=None if enabled else True, leave=False)
@@ -94,3 +105,29 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
         yield report
     finally:
         bar.close()
+
+
+@contextmanager
+def _progress_lines(every: float) -> Iterator[ProgressCallback]:
+    started = time.monotonic()
+    written_at = started - every
+    unwritten: Progress | None = None
+
+    def write(progress: Progress) -> None:
+        elapsed = time.monotonic() - started
+        print(f"{elapsed:7.0f}s {progress.step}/{progress.total} {progress.stage}", file=sys.stderr, flush=True)
+
+    def report(progress: Progress) -> None:
+        nonlocal written_at, unwritten
+        now = time.monotonic()
+        if now - written_at >= every:
+            write(progress)
+            written_at, unwritten = now, None
+        else:
+            unwritten = progress
+
+    try:
+        yield report
+    finally:
+        if unwritten is not None:
+            write(unwritten)

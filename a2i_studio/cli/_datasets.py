@@ -44,7 +44,7 @@ def _run_soundscapes(args: argparse.Namespace) -> int:
     from a2i_studio.datasets.soundscapes import make_soundscapes
 
     started = time.perf_counter()
-    with progress_bar() as report:
+    with progress_bar(log_every=30.0) as report:
         dataset = make_soundscapes(
             args.out,
             args.n,

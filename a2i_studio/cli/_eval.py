@@ -60,7 +60,7 @@ def _run_eval(args: argparse.Namespace) -> int:
                       strict=True))
     items = dataset if args.split == "all" else splits[args.split]
     items.require("audio", "image")
-    with progress_bar() as report:
+    with progress_bar(log_every=30.0) as report:
         classifier = None if args.no_aic else _classifier(args, splits["train"], report)
 
         def generate(item: Any) -> Any:

@@ -62,7 +62,7 @@ def _run_train(args: argparse.Namespace) -> int:
     settings: dict[str, Any] = _read_settings(options.settings, trainer) if options.settings else {}
     given = {param.name: getattr(options, param.name) for param in trainer.params}
     settings.update({name: value for name, value in given.items() if value is not None})
-    with progress_bar() as report:
+    with progress_bar(log_every=30.0) as report:
         metrics = trainer.train(options.data, options.out, settings, progress=report)
     if options.json:
         print_json(metrics)
