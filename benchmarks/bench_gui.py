@@ -9,6 +9,13 @@ Not a test. Run ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py`` (or
    spectrogram built in workers) while generation jobs run; a 10 ms QTimer
    heartbeat records the longest gap between its ticks. Target: under 100 ms.
    Then the 60-minute view is zoomed and panned, timing each redraw.
+   ``--explain`` also times every Qt event handler and lists, for the longest
+   gaps, the handlers that ran during them (a gap with none is the UI thread
+   waiting for the GIL or the CPU).
+
+Our modules are byte-compiled first (``compileall``), as a user's Python does on
+the first start: where ``PYTHONDONTWRITEBYTECODE`` is set, as on our CI
+machines, every start would otherwise compile them from source again.
 """
 
 from __future__ import annotations
@@ -21,11 +28,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY_PLUGIN = ROOT / "tests" / "fixtures" / "toy_plugin.py"
@@ -82,15 +94,44 @@ def write_long_file(path: Path, minutes: float, rate: int = 44_100) -> None:
             handle.write((tone + 0.05 * rng.standard_normal(block)).astype(np.float32))
 
 
-def bench_stall(work: Path, clip: Path, minutes: float) -> None:
-    from PySide6.QtCore import QElapsedTimer, QTimer
+def _application(explain: bool) -> tuple[QApplication, list[tuple[float, float, str]]]:
+    """The QApplication; with ``explain``, one that records every UI-thread event handler slower than 20 ms."""
+    from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
+
+    slow: list[tuple[float, float, str]] = []  # (start, seconds, what), on the perf_counter clock
+
+    class TimedApplication(QApplication):
+        def notify(self, receiver: QObject, event: QEvent) -> bool:
+            start = time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                spent = time.perf_counter() - start
+                if spent > 0.02 and threading.current_thread() is threading.main_thread():
+                    slow.append((start, spent, f"{type(receiver).__name__} {event.type().name}"))
+
+    app = QApplication.instance() or (TimedApplication if explain else QApplication)(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    return app, slow
+
+
+def _explain(gaps: list[tuple[float, float]], slow: list[tuple[float, float, str]], top: int = 8) -> None:
+    """Print the ``top`` longest heartbeat gaps and the slow handlers that overlapped each."""
+    for end, gap in sorted(gaps, key=lambda item: -item[1])[:top]:
+        start = end - gap
+        during = [f"{what} {spent * 1000:.0f} ms" for at, spent, what in slow if at < end and at + spent > start]
+        print(f"  gap {gap * 1000:5.0f} ms at {start:9.3f} s: " + ("; ".join(during) or "no slow handler"))
+
+
+def bench_stall(work: Path, clip: Path, minutes: float, explain: bool = False) -> None:
+    from PySide6.QtCore import QElapsedTimer, QTimer
 
     from a2i_studio.gui.main_window import MainWindow
 
     long_file = work / "hour.wav"
     write_long_file(long_file, minutes)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app, slow = _application(explain)
 
     def wait(condition: object, timeout: float = 600.0) -> None:
         deadline = time.monotonic() + timeout
@@ -120,6 +161,7 @@ def bench_stall(work: Path, clip: Path, minutes: float) -> None:
     window.chain_panel.batch.setValue(8)
 
     gaps: list[float] = []
+    timed_gaps: list[tuple[float, float]] = []  # (end on the perf_counter clock, seconds)
     clock = QElapsedTimer()
     clock.start()
     last = [clock.elapsed()]
@@ -127,6 +169,7 @@ def bench_stall(work: Path, clip: Path, minutes: float) -> None:
     def on_tick() -> None:
         now = clock.elapsed()
         gaps.append(now - last[0])
+        timed_gaps.append((time.perf_counter(), (now - last[0]) / 1000))
         last[0] = now
 
     heartbeat = QTimer()
@@ -149,6 +192,8 @@ def bench_stall(work: Path, clip: Path, minutes: float) -> None:
         f"UI heartbeat (10 ms) over {len(gaps)} ticks: longest gap {max(gaps)} ms, "
         f"99th percentile {np.percentile(gaps, 99):.0f} ms  (target < 100 ms)"
     )
+    if explain:
+        _explain(timed_gaps, slow)
 
     redraws = []
     timeline = window.timeline
@@ -175,7 +220,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="start-up runs per variant")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the long file")
+    parser.add_argument("--explain", action="store_true", help="list what ran during the longest UI stalls")
+    parser.add_argument("--skip-startup", action="store_true", help="only measure the stall")
     args = parser.parse_args()
+    packages = [str(ROOT / "a2i_studio"), str(ROOT / "plugins")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True, stdout=subprocess.DEVNULL)
     work = Path(tempfile.mkdtemp(prefix="a2i-bench-gui-"))
     for name in ("CONFIG", "DATA", "CACHE", "MODELS", "GALLERY"):
         os.environ[f"A2I_{name}_DIR"] = str(work / name.lower())
@@ -185,8 +234,9 @@ def main() -> int:
     t = np.arange(3 * 16_000) / 16_000
     soundfile.write(clip, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16_000)
     try:
-        bench_startup(work, clip, args.runs)
-        bench_stall(work, clip, args.minutes)
+        if not args.skip_startup:
+            bench_startup(work, clip, args.runs)
+        bench_stall(work, clip, args.minutes, args.explain)
     finally:
         shutil.rmtree(work)
     return 0

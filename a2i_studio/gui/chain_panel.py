@@ -63,7 +63,7 @@ class ChainPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.forms_box)
-        scroll.setMinimumHeight(200)
+        scroll.setMinimumHeight(96)
         self.seed_mode = QComboBox(self)
         self.seed_mode.addItems(list(SEED_MODES))
         self.seed_mode.setToolTip(_SEED_HELP)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QVBox
 
 from a2i_studio.core import Progress
 from a2i_studio.gui.jobs import Job, JobQueue
-from a2i_studio.gui.progress import ProgressStrip
+from a2i_studio.gui.progress import ProgressStrip, TextLine
 
 __all__ = ["JobsPanel"]
 
@@ -27,7 +27,7 @@ class JobsPanel(QWidget):
         self.view.setMinimumHeight(60)
         self.progress = ProgressStrip(self)
         self.progress.setVisible(False)
-        self.stage = QLabel("Idle", self)
+        self.stage = TextLine("Idle", self)
         self.preview = QLabel(self)
         self.preview.setFixedSize(_PREVIEW_SIZE, _PREVIEW_SIZE)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -54,6 +54,10 @@ class JobsPanel(QWidget):
         row = QHBoxLayout()
         row.addLayout(status, 1)
         row.addWidget(self.preview)
+        for widget in (self.progress, self.preview):  # showing them must not lay out the window again
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.view, 1)

@@ -1,18 +1,23 @@
-"""A progress bar that repaints with the next frame instead of at once.
+"""Status widgets that change often and cost the window nothing when they do.
 
 ``QProgressBar.setValue`` repaints synchronously, and a synchronous repaint
 flushes every pending update of the window, plots included: a burst of
 progress reports then stalls the UI thread. :class:`ProgressStrip` draws the
 same native progress bar but only schedules a repaint.
+
+``QLabel.setText`` asks the layout for new geometry, and in a dock that means
+laying out the whole main window again (and resizing it when the text grows
+past the window's minimum width). :class:`TextLine` keeps one size whatever
+its text and elides what does not fit.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QStyle, QStyleOptionProgressBar, QStylePainter, QWidget
 
-__all__ = ["ProgressStrip"]
+__all__ = ["ProgressStrip", "TextLine"]
 
 
 class ProgressStrip(QWidget):
@@ -61,3 +66,51 @@ class ProgressStrip(QWidget):
         option.text = f"{round(100 * (self._value - self._minimum) / span) if span else 0}%"
         option.textVisible = True
         return option
+
+
+class TextLine(QWidget):
+    """One line of text, an optional bold part first, elided at the right; its size never changes."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bold, self._text = "", text
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        """The whole line, bold part included."""
+        return self._bold + self._text
+
+    def setText(self, text: str, bold: str = "") -> None:  # noqa: N802 - Qt's name, for a drop-in
+        """Show ``bold`` (in bold) then ``text``; schedules a repaint, never a new layout."""
+        if (bold, text) != (self._bold, self._text):
+            self._bold, self._text = bold, text
+            self.setToolTip(self.text())
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """A short line's width; the layout gives it what is left."""
+        return QSize(120, self.fontMetrics().height() + 4)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Room for a few characters."""
+        return QSize(40, self.fontMetrics().height() + 4)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Draw the bold part, then as much of the rest as fits, with an ellipsis."""
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        area = self.contentsRect().adjusted(2, 0, -2, 0)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        left = area.left()
+        if self._bold:
+            bold = QFont(self.font())
+            bold.setBold(True)
+            metrics = QFontMetrics(bold)
+            shown = metrics.elidedText(self._bold, Qt.TextElideMode.ElideRight, area.width())
+            painter.setFont(bold)
+            painter.drawText(area, flags, shown)
+            left += metrics.horizontalAdvance(shown)
+            painter.setFont(self.font())
+        rest = QRect(left, area.top(), max(area.right() - left, 0), area.height())
+        shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, rest.width())
+        painter.drawText(rest, flags, shown)

@@ -18,11 +18,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
 from a2i_studio.gui.playback import Player
-from a2i_studio.gui.progress import ProgressStrip
+from a2i_studio.gui.progress import ProgressStrip, TextLine
 from a2i_studio.gui.workers import start_task
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class Timeline(QWidget):
         self.wave_plot.vb.sigResized.connect(self._on_range_changed)
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
-        self.title = QLabel("Open or drop a clip to see it here.", self)
+        self.title = TextLine("Open or drop a clip to see it here.", self)
         self.progress = ProgressStrip(self)
         self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
@@ -378,8 +378,8 @@ class Timeline(QWidget):
             return
         start, end = selection
         self.title.setText(
-            f"<b>{self.info.path.name}</b> · {self.info.duration:.1f} s · "
-            f"selection {start:.2f}–{end:.2f} s ({end - start:.2f} s)"
+            f" · {self.info.duration:.1f} s · selection {start:.2f}–{end:.2f} s ({end - start:.2f} s)",
+            bold=self.info.path.name,
         )
 
     def _apply_palette(self) -> None:

@@ -113,3 +113,21 @@ def test_session_restores_clips_chain_and_layout(
     assert second.chain_panel.current_chain() is not None
     assert second.chain_panel.current_chain().id == "toy-proj>slow-gen"
     assert second.docks["queue"].isFloating()
+
+
+def test_window_fits_a_small_laptop_screen_and_status_text_never_relayouts(window: MainWindow, qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: window.gallery_panel is not None)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 700  # 1366x768 less the desktop's panels
+    assert window.timeline is not None and window.jobs is not None
+    title = window.timeline.title
+    assert title.text().startswith("chirp.wav · 2.0 s · selection 0.00–2.00 s")
+    size = title.sizeHint(), title.minimumSizeHint()
+    title.setText(" · " + "a very long status line " * 20, bold="x" * 200)
+    assert (title.sizeHint(), title.minimumSizeHint()) == size  # a new text repaints, it never lays out
+    assert title.toolTip() == title.text()  # the whole line stays readable where it is elided
+    panel = window.docks["queue"].widget()
+    before = panel.minimumSizeHint()
+    panel.progress.setVisible(True)
+    panel.preview.setVisible(True)
+    assert panel.minimumSizeHint() == before  # showing a job's progress keeps the dock's size
