@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -67,6 +69,19 @@ def test_float_bool_choice_text_path_params() -> None:
     assert TextParam("prompt", "").parse("a bird") == "a bird"
     with pytest.raises(ParamError, match=r"\.safetensors"):
         PathParam("lora", "", suffixes=(".safetensors",)).parse("x.ckpt")
+
+
+def test_path_param_stores_an_existing_relative_path_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "sky.png").write_bytes(b"png")
+    monkeypatch.chdir(tmp_path)
+    image = PathParam("image", "")
+    # what a recipe keeps, so that `a2i rerun` works from any folder
+    assert image.parse("refs/sky.png") == str(tmp_path / "refs" / "sky.png")
+    assert image.parse(str(tmp_path / "refs" / "sky.png")) == str(tmp_path / "refs" / "sky.png")
+    # not a file here: a Hugging Face repo id, or a path the loader reports as missing, stays as typed
+    assert image.parse("stabilityai/stable-diffusion-2-1") == "stabilityai/stable-diffusion-2-1"
+    assert image.parse("") == ""
 
 
 def test_resolve_params_fills_defaults_and_rejects_unknown_names() -> None:

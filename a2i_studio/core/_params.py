@@ -158,7 +158,11 @@ class TextParam(Param):
 
 @dataclass(frozen=True)
 class PathParam(Param):
-    """A file or folder path, stored as a string so recipes stay JSON."""
+    """A file or folder path, stored as a string so recipes stay JSON.
+
+    A relative path that exists is stored absolute, so that a recipe re-runs
+    from any folder; other text (a Hugging Face repo id, say) stays as typed.
+    """
 
     kind: ClassVar[str] = "path"
     must_exist: bool = False
@@ -175,6 +179,8 @@ class PathParam(Param):
             raise self._fail(text, "no such file or folder; check the path")
         if self.suffixes and path.suffix.lower() not in self.suffixes:
             raise self._fail(text, "use a file ending in " + " or ".join(self.suffixes))
+        if not Path(text).is_absolute() and path.exists():
+            return str(path.resolve())
         return text
 
 
