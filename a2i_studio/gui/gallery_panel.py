@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from a2i_studio.gui.gallery_compare import CompareDialog
 from a2i_studio.gui.gallery_model import GalleryModel
+from a2i_studio.gui.widgets import ImageView, TextLine
 
 if TYPE_CHECKING:
     from a2i_studio.gallery import Gallery, GalleryItem
@@ -86,14 +87,13 @@ class GalleryPanel(QWidget):
             combo.currentIndexChanged.connect(self._on_filter_changed)
             combo.setMinimumContentsLength(14)
         self.starred_filter.toggled.connect(self._on_filter_changed)
-        self.count_label = QLabel(self)
+        self.count_label = TextLine(parent=self, right=True, room="100000+ images")
         filters = QHBoxLayout()
         for label, widget in (("clip", self.clip_filter), ("chain", self.chain_filter)):
             filters.addWidget(QLabel(label, self))
             filters.addWidget(widget)
         filters.addWidget(self.starred_filter)
-        filters.addStretch(1)
-        filters.addWidget(self.count_label)
+        filters.addWidget(self.count_label, 1)
 
         self.view = QListView(self)
         self.view.setViewMode(QListView.ViewMode.IconMode)
@@ -109,11 +109,10 @@ class GalleryPanel(QWidget):
         self.model.modelReset.connect(self._on_model_reset)
         self.model.rowsInserted.connect(self._on_rows_inserted)
 
-        self.image = QLabel(self)
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(160, 160)
+        self.image = ImageView(self)
         self.recipe = QPlainTextEdit(self)
         self.recipe.setReadOnly(True)
+        self.recipe.setMinimumHeight(48)
         self.buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         for position, (key, text, tip, slot) in enumerate(
@@ -144,12 +143,12 @@ class GalleryPanel(QWidget):
             button.setToolTip(tip)
             button.clicked.connect(slot)
             self.buttons[key] = button
-            grid.addWidget(button, position // 2, position % 2)
+            grid.addWidget(button, position // 3, position % 3)
         detail = QWidget(self)
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
-        detail_layout.addWidget(self.image)
-        detail_layout.addWidget(self.recipe, 1)
+        detail_layout.addWidget(self.image, 3)
+        detail_layout.addWidget(self.recipe, 2)
         detail_layout.addLayout(grid)
         scroll = QScrollArea(self)  # so that the details never set the dock's height
         scroll.setWidgetResizable(True)
@@ -233,10 +232,7 @@ class GalleryPanel(QWidget):
             self.recipe.setPlainText("")
             return
         self.buttons["star"].setText("☆ Unstar" if item.starred else "★ Star")
-        pixmap = QPixmap(str(item.path))
-        self.image.setPixmap(
-            pixmap.scaled(256, 256, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
-        )
+        self.image.setPixmap(QPixmap(str(item.path)))
         self.recipe.setPlainText(json.dumps(item.recipe, indent=2, sort_keys=True))
 
     def _on_play_clicked(self) -> None:

@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListView, QPushButton, QVBox
 
 from a2i_studio.core import Progress
 from a2i_studio.gui.jobs import Job, JobQueue
-from a2i_studio.gui.progress import ProgressStrip, TextLine
+from a2i_studio.gui.widgets import ProgressStrip, TextLine
 
 __all__ = ["JobsPanel"]
 
-_PREVIEW_SIZE = 128
+_PREVIEW_SIZE = 80
 _REFRESH_MS = 50
 
 

@@ -161,6 +161,10 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(slot)
         self.docks["gallery"].setWidget(self.gallery_panel)
+        if self._saved.state is not None:
+            # Once more with the real panels in the docks: restored with the placeholders alone,
+            # the docks take the room the panels' minimum sizes leave and the centre shrinks.
+            self.restoreState(self._saved.state)
         menus.connect_views(self)
         current = self.library.current()
         if current is not None:

@@ -57,6 +57,6 @@ def build(window: MainWindow, saved: session.Saved) -> None:
     if saved.state is None or not window.restoreState(saved.state):
         docks = window.docks
         window.resizeDocks([docks["library"], docks["chain"]], [260, 360], Qt.Orientation.Horizontal)
-        window.resizeDocks([docks["chain"], docks["queue"]], [520, 200], Qt.Orientation.Vertical)
-        window.resizeDocks([docks["gallery"]], [280], Qt.Orientation.Vertical)
+        window.resizeDocks([docks["chain"], docks["queue"]], [600, 160], Qt.Orientation.Vertical)
+        window.resizeDocks([docks["gallery"]], [320], Qt.Orientation.Vertical)
     window.setAcceptDrops(True)

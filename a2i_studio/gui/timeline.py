@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
 from a2i_studio.gui.playback import Player
-from a2i_studio.gui.progress import ProgressStrip, TextLine
+from a2i_studio.gui.widgets import ProgressStrip, TextLine
 from a2i_studio.gui.workers import start_task
 
 if TYPE_CHECKING:

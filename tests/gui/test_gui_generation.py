@@ -51,7 +51,7 @@ def test_cancel_stops_the_running_job_and_saves_nothing(
         window.chain_panel.generate_button.click()
     # the panel shows progress and previews at most 20 times a second
     qtbot.waitUntil(lambda: panel.preview.isVisible() and panel.progress.value() >= 2)
-    assert panel.preview.pixmap().width() == 128  # the 16 px live preview, scaled up
+    assert panel.preview.pixmap().width() == 80  # the 16 px live preview, scaled up to the 80 px box
     assert panel.progress.maximum() == 40
     assert panel.cancel_button.isEnabled()
     with qtbot.waitSignal(window.jobs.job_failed, timeout=TIMEOUT) as failed:

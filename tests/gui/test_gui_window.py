@@ -131,3 +131,26 @@ def test_window_fits_a_small_laptop_screen_and_status_text_never_relayouts(windo
     panel.progress.setVisible(True)
     panel.preview.setVisible(True)
     assert panel.minimumSizeHint() == before  # showing a job's progress keeps the dock's size
+
+
+def test_restored_layout_keeps_each_dock_and_the_centre_their_size(
+    qtbot: QtBot, toy: None, clip: Path, app_dirs: dict[str, Path]
+) -> None:
+    def start() -> MainWindow:
+        window = MainWindow(files=[clip])
+        qtbot.addWidget(window)
+        window.resize(1440, 900)  # the same size both times (offscreen screens are smaller)
+        window.show()
+        qtbot.waitUntil(lambda: window.jobs is not None and window.gallery_panel is not None, timeout=20_000)
+        qtbot.wait(50)
+        return window
+
+    def sizes(window: MainWindow) -> dict[str, tuple[int, int]]:
+        docks = {key: dock.size().toTuple() for key, dock in window.docks.items()}
+        return {"centre": window.centralWidget().size().toTuple(), **docks}
+
+    first = start()
+    before = sizes(first)
+    first.close()
+    second = start()
+    assert sizes(second) == before
