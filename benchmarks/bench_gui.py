@@ -218,7 +218,7 @@ def bench_stall(work: Path, clip: Path, minutes: float, explain: bool = False) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="start-up runs per variant")
+    parser.add_argument("--runs", type=int, default=11, help="start-up runs per variant")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the long file")
     parser.add_argument("--explain", action="store_true", help="list what ran during the longest UI stalls")
     parser.add_argument("--skip-startup", action="store_true", help="only measure the stall")
