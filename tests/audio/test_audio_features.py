@@ -191,6 +191,7 @@ def _librosa_summary(samples: np.ndarray, rate: int) -> np.ndarray:
     return np.concatenate([*parts, delta2.mean(1), delta2.std(1)])
 
 
+@pytest.mark.slow  # librosa's numba JIT warm-up costs about 25 s per process
 @pytest.mark.parametrize("rate", [16_000, 22_050])
 def test_mfcc_summary_matches_librosa(rate: int) -> None:
     samples = signal(3.0, rate)
@@ -200,6 +201,7 @@ def test_mfcc_summary_matches_librosa(rate: int) -> None:
     np.testing.assert_allclose(got.numpy(), _librosa_summary(samples, rate), rtol=0, atol=2e-3)
 
 
+@pytest.mark.slow  # librosa's numba JIT warm-up costs about 25 s per process
 def test_mfcc_summary_per_second() -> None:
     samples = signal(3.4)
     got = mfcc_summary(torch.from_numpy(samples), 16_000, segment_seconds=1.0)
@@ -214,6 +216,7 @@ def test_mfcc_summary_needs_nine_frames() -> None:
         mfcc_summary(torch.zeros(4095), 16_000)
 
 
+@pytest.mark.slow  # librosa's numba JIT warm-up costs about 25 s per process
 def test_mel_spectrogram_db_matches_librosa() -> None:
     samples = signal(2.0, 22_050)
     expected = librosa.power_to_db(

@@ -145,6 +145,7 @@ def test_building_streams_the_file(corpus: Corpus, tmp_path: Path) -> None:
     assert peak < 4_000_000
 
 
+@pytest.mark.slow  # librosa's numba JIT warm-up costs about 25 s per process
 def test_spectrogram_tile_matches_librosa_windows(corpus: Corpus) -> None:
     mono = load(corpus["mono16k.wav"]).samples
     start, end, columns = 4000, 40_000, 48
