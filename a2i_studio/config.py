@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from a2i_studio.errors import A2IError
+from a2i_studio.files import atomic_write_json
 
 __all__ = [
     "cache_dir",
@@ -23,6 +24,7 @@ __all__ = [
     "data_dir",
     "gallery_dir",
     "load_settings",
+    "log_file",
     "models_dir",
     "plugins_dir",
     "resources_dir",
@@ -62,6 +64,13 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """Gallery, models and logs live under here unless moved."""
     return _dir("A2I_DATA_DIR", _platform("data"))
+
+
+def log_file() -> Path:
+    """The one log file: unexpected errors with their tracebacks, from the CLI and the app alike."""
+    path = data_dir() / "logs" / "a2i.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def cache_dir() -> Path:
@@ -108,8 +117,4 @@ def load_settings() -> dict[str, Any]:
 
 def save_settings(settings: dict[str, Any]) -> None:
     """Save ``settings`` atomically (a crash never leaves a half-written file)."""
-    path = _settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(temp, path)
+    atomic_write_json(_settings_path(), settings)

@@ -11,7 +11,6 @@ from the PNGs alone (``a2i gallery rebuild``); stars live only in the index.
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import json
 import os
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from a2i_studio import config
 from a2i_studio.errors import GalleryError
+from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -33,7 +33,6 @@ __all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "read_recipe"]
 
 RECIPE_KEY = "a2i-recipe"
 _INDEX_NAME = "index.sqlite"
-_TEMP_PREFIX = ".writing-"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -229,7 +228,7 @@ class Gallery:
 
     def _pngs(self) -> Iterator[Path]:
         for path in sorted(self.root.glob("*/*.png")):
-            if path.parent.name != "trash" and not path.name.startswith(_TEMP_PREFIX):
+            if path.parent.name != "trash":
                 yield path
 
     def _item_from_png(self, path: Path) -> GalleryItem:
@@ -276,17 +275,10 @@ class Gallery:
         )
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
-        temp = path.with_name(f"{_TEMP_PREFIX}{path.name}")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with temp.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
+            atomic_write(path, data)
         except OSError as error:
-            temp.unlink(missing_ok=True)
-            if error.errno == errno.ENOSPC:
+            if is_disk_full(error):
                 raise GalleryError(
                     f"The disk holding the gallery {self.root} is full; free some space or choose "
                     "another gallery folder in Settings. Nothing was saved."
@@ -297,5 +289,7 @@ class Gallery:
             ) from None
 
     def _remove_stale_temp_files(self) -> None:
-        for temp in self.root.glob(f"*/{_TEMP_PREFIX}*"):
-            temp.unlink(missing_ok=True)
+        """Remove what dead writers left; files another live process is writing stay."""
+        for folder in self.root.iterdir():
+            if folder.is_dir():
+                remove_stale_temps(folder)

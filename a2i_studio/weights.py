@@ -16,7 +16,6 @@ Core layer: imports core, config and errors only; torch is imported lazily.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from a2i_studio import config
 from a2i_studio.core import Progress, ProgressCallback, WeightSpec
 from a2i_studio.errors import A2IError, CheckpointError, WeightsMissing
+from a2i_studio.files import sha256_file
 
 if TYPE_CHECKING:
     pass
@@ -205,12 +205,8 @@ def _numpy_globals() -> list[Any]:
 
 
 def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The hex sha256 of a file, read in chunks (:func:`a2i_studio.files.sha256_file`)."""
+    return sha256_file(path)
 
 
 def _checksum_matches(expected: str, actual: str) -> bool:

@@ -33,7 +33,7 @@ def test_add_stores_recipe_in_png_and_index(tmp_path: Path) -> None:
     with Image.open(item.path) as stored:
         assert stored.convert("RGB").tobytes() == _image(10).tobytes()
     assert gallery.get(item.id).recipe == item.recipe
-    assert not list(tmp_path.glob("*/.writing-*"))
+    assert not list(tmp_path.glob("*/*.a2i-tmp-*"))
 
 
 def test_filters_star_delete_and_undo(tmp_path: Path) -> None:
@@ -108,8 +108,8 @@ def test_kill_during_writes_leaves_no_half_png_and_no_broken_row(tmp_path: Path)
     writer.wait()
 
     gallery = Gallery(tmp_path)  # reopening clears temp files of the killed write
-    assert not list(tmp_path.glob("*/.writing-*"))
-    pngs = sorted(tmp_path.glob("*/*.png"))  # temp files would match too, had reopening not removed them
+    assert not list(tmp_path.glob("*/*.a2i-tmp-*"))
+    pngs = sorted(tmp_path.glob("*/*.png"))
     assert len(pngs) >= 5
     for png in pngs:
         assert read_recipe(png)["chain"] == "a>b"  # every PNG on disk is whole

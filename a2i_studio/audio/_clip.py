@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from dataclasses import dataclass, field, replace
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from a2i_studio.audio._checks import check_path
+from a2i_studio.files import sha256_file
 
 __all__ = ["AudioInfo", "Clip", "file_sha256", "pad_to"]
 
@@ -113,8 +113,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     """
     path = Path(path)
     check_path(path)
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return sha256_file(path)
 
 
 def format_seconds(seconds: float) -> str:

@@ -13,8 +13,8 @@ single ``np.load``.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ import platformdirs
 from a2i_studio.audio._clip import AudioInfo
 from a2i_studio.audio._readers import BLOCK_FRAMES, open_reader
 from a2i_studio.errors import Cancelled
+from a2i_studio.files import atomic_write
 
 __all__ = ["BUCKET_FRAMES", "CancelToken", "PeaksPyramid"]
 
@@ -102,10 +103,10 @@ class PeaksPyramid:
                     return cls(info, _unpack(cached))
             base = _base_level(reader.blocks(), info, progress, cancel)
         pyramid = cls(info, _stack_levels(base))
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as handle:
-            np.savez(handle, **_pack(pyramid._levels))
-        os.replace(handle.name, cache_file)
+        packed = _pack(pyramid._levels)
+        buffer = io.BytesIO()
+        np.savez(buffer, **packed)
+        atomic_write(cache_file, buffer.getvalue())
         return pyramid
 
     def query(self, start_frame: int, end_frame: int, pixels: int) -> Peaks:

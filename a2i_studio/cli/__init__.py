@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from a2i_studio import __version__
 from a2i_studio.cli import _audio, _datasets, _eval, _gallery, _generate, _gui, _models, _plugins, _train
-from a2i_studio.cli._common import log_file
+from a2i_studio.config import log_file
 from a2i_studio.errors import A2IError
 
 __all__ = ["build_parser", "command_usages", "main"]

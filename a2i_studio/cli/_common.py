@@ -8,15 +8,13 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from a2i_studio import config
 from a2i_studio.core import Component, Progress, ProgressCallback
 from a2i_studio.errors import ParamError
 from a2i_studio.plugins import PluginManager
 
-__all__ = ["load_plugins", "log_file", "parse_param_options", "print_json", "progress_bar"]
+__all__ = ["load_plugins", "parse_param_options", "print_json", "progress_bar"]
 
 
 def load_plugins(args: argparse.Namespace) -> PluginManager:
@@ -31,13 +29,6 @@ def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout."""
     json.dump(value, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
-
-
-def log_file() -> Path:
-    """The log file unexpected errors go to (also shown by the GUI's Help menu)."""
-    path = config.data_dir() / "logs" / "a2i.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def parse_param_options(options: Sequence[str], components: Sequence[Component]) -> dict[str, dict[str, Any]]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
 from a2i_studio.datasets._paired import PairedDataset, PairedItem
 from a2i_studio.errors import DatasetError
+from a2i_studio.files import atomic_write
 
 __all__ = ["AUDIO_SUFFIXES", "IMAGE_SUFFIXES", "METADATA", "read_dataset", "write_metadata"]
 
@@ -70,15 +71,12 @@ def write_metadata(root: Path | str, items: Iterable[PairedItem]) -> Path:
     """
     root = Path(root).resolve()
     target = root / METADATA
-    temp = target.with_suffix(".tmp")
-    with temp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for item in items:
-            writer.writerow(
-                [_relative(root, item.audio), _relative(root, item.image), item.label, item.prompt]
-            )
-    os.replace(temp, target)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    for item in items:
+        writer.writerow([_relative(root, item.audio), _relative(root, item.image), item.label, item.prompt])
+    atomic_write(target, text.getvalue())
     return target
 
 

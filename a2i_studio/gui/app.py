@@ -37,9 +37,9 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 def _log_to_file() -> None:
     import logging  # after the first paint, like everything the window does not need to appear
 
-    from a2i_studio.gui.notices import log_path
+    from a2i_studio.config import log_file
 
-    handler = logging.FileHandler(log_path(), encoding="utf-8", delay=True)
+    handler = logging.FileHandler(log_file(), encoding="utf-8", delay=True)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("a2i_studio").addHandler(handler)

@@ -11,8 +11,8 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from a2i_studio import __version__
+from a2i_studio.config import log_file
 from a2i_studio.gui import session
-from a2i_studio.gui.notices import log_path
 
 if TYPE_CHECKING:
     from a2i_studio.gui.main_window import MainWindow
@@ -159,10 +159,10 @@ def _on_settings_triggered(window: MainWindow) -> None:
 
 
 def _on_log_triggered() -> None:
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_path())))
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file())))
 
 
 def _on_about_triggered(window: MainWindow) -> None:
     box = QMessageBox(QMessageBox.Icon.Information, "About a2i-studio", f"a2i-studio {__version__}", parent=window)
-    box.setInformativeText(f"Turns sound into pictures.\nLog file: {log_path()}")
+    box.setInformativeText(f"Turns sound into pictures.\nLog file: {log_file()}")
     _show_dialog(window, "about", box)

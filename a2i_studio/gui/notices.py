@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from a2i_studio import config
 from a2i_studio.errors import A2IError, OutOfMemory
 
-__all__ = ["NoticeBar", "log_path", "write_to_log"]
+__all__ = ["NoticeBar", "write_to_log"]
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +28,9 @@ _INFO_SECONDS = 8
 _COLOURS = {"info": "#2f6fb0", "warning": "#b07d1a", "error": "#b0352f"}
 
 
-def log_path() -> Path:
-    """The log file unexpected errors go to: ``data_dir()/logs/a2i.log``."""
-    path = config.data_dir() / "logs" / "a2i.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def write_to_log(error: BaseException, context: str) -> Path:
     """Append ``error`` with its traceback to the log file; returns the file."""
-    path = log_path()
+    path = config.log_file()
     lines = traceback.format_exception(type(error), error, error.__traceback__)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(f"{datetime.now().isoformat(timespec='seconds')} ERROR {context}\n{''.join(lines)}\n")

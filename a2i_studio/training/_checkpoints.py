@@ -14,13 +14,13 @@ Each file records the epoch it was written for; a folder whose files disagree
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio.errors import CheckpointError
+from a2i_studio.files import atomic_write
 
 if TYPE_CHECKING:
     import torch
@@ -115,7 +115,5 @@ def load_training_checkpoint(folder: Path) -> TrainingCheckpoint | None:
 
 
 def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    write(temp)
-    os.replace(temp, path)
+    atomic_write(path, write)
 

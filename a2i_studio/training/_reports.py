@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
+
+from a2i_studio.files import atomic_write_json
 
 __all__ = ["plot_loss_curves", "write_json"]
 
@@ -17,11 +17,8 @@ _COLOURS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 
 
 
 def write_json(path: Path, value: Mapping[str, Any]) -> None:
-    """Write ``value`` as indented JSON, atomically (temp file + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temp, path)
+    """Write ``value`` as indented JSON, atomically (:func:`a2i_studio.files.atomic_write_json`)."""
+    atomic_write_json(path, value)
 
 
 def plot_loss_curves(

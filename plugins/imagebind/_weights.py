@@ -8,7 +8,6 @@ that later runs read instead.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import torch
 
 from a2i_plugins.imagebind._model import ImageBindAudio, ImageBindAudioConfig
 from a2i_studio.errors import CheckpointError
+from a2i_studio.files import atomic_write
 from a2i_studio.weights import load_state_dict
 
 __all__ = ["AUDIO_PREFIXES", "HEAD_WIDTH", "audio_tensors", "config_from_state_dict", "extract_audio_weights",
@@ -110,9 +110,7 @@ def extract_audio_weights(source: Path | str, target: Path | str) -> Path:
     source, target = Path(source), Path(target)
     tensors = audio_tensors(load_state_dict(source))
     model_from_state_dict(tensors, source)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(target.name + ".tmp")
     contiguous = {key: value.contiguous() for key, value in tensors.items()}
-    save_file(contiguous, str(temp), metadata={"format": "imagebind-audio/1", "source": source.name})
-    os.replace(temp, target)
+    metadata = {"format": "imagebind-audio/1", "source": source.name}
+    atomic_write(target, lambda temp: save_file(contiguous, str(temp), metadata=metadata))
     return target

@@ -11,9 +11,7 @@ Target modes, after the seed systems:
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping
 from itertools import pairwise
 from pathlib import Path
@@ -25,6 +23,7 @@ from torch import nn
 
 from a2i_studio.core import SD3_TEXT, Space
 from a2i_studio.errors import CheckpointError
+from a2i_studio.files import atomic_write, atomic_write_json
 from a2i_studio.weights import load_state_dict
 
 __all__ = [
@@ -135,15 +134,11 @@ def input_dim(space: Space) -> int:
 
 def save_adapter(network: AdapterNetwork, folder: Path) -> Path:
     """Write ``<id>.safetensors`` and ``<id>.json`` into ``folder`` (atomically); return the weights path."""
-    folder.mkdir(parents=True, exist_ok=True)
     adapter_id = network.config["id"]
     weights = folder / f"{adapter_id}.safetensors"
-    temp = weights.with_suffix(".tmp")
-    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, temp)
-    os.replace(temp, weights)
-    config_path = folder / f"{adapter_id}.json"
-    config_path.with_suffix(".tmp").write_text(json.dumps(network.config, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(config_path.with_suffix(".tmp"), config_path)
+    tensors = {key: value.contiguous() for key, value in network.state_dict().items()}
+    atomic_write(weights, lambda temp: save_file(tensors, str(temp)))
+    atomic_write_json(folder / f"{adapter_id}.json", network.config)
     return weights
 
 

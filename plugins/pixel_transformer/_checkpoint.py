@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from safetensors.torch import save_file
 from a2i_plugins.pixel_transformer._config import PixelConfig
 from a2i_plugins.pixel_transformer._model import PixelTransformer
 from a2i_studio.errors import CheckpointError
+from a2i_studio.files import atomic_write
 from a2i_studio.weights import check_format
 
 __all__ = ["FORMAT", "load_model", "save_model"]
@@ -39,10 +39,7 @@ def save_model(model: PixelTransformer, path: Path, info: dict[str, Any] | None 
         "config": json.dumps(model.config.to_dict()),
         "info": json.dumps(info or {}),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
-    save_file(state, str(temp), metadata=metadata)
-    os.replace(temp, path)
+    atomic_write(path, lambda temp: save_file(state, str(temp), metadata=metadata))
     return path
 
 
