@@ -172,16 +172,7 @@ class Engine:
             A2IError: For anything the user can fix; ``Cancelled`` if cancelled (nothing saved).
         """
         # 1. Validate everything before any heavy work.
-        chain = parse_chain(request.chain, self.registry)
-        params = self._resolve(chain, request.params)
-        if request.n < 1:
-            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
-        _check_mix_shares(request.mix)
-        if any(component.needs_torch for component in chain.components):
-            device = pick_device(request.device)
-            dtype = request.dtype or default_dtype(device)
-        else:  # numpy all the way: no torch import, no device to choose
-            device, dtype = "cpu", "float32"
+        chain, params, device, dtype = self._plan(request)
         seeds = tuple(request.seed + index for index in range(request.n))
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
@@ -219,6 +210,18 @@ class Engine:
             results.append(GenerationResult(image, item.recipe if item else image_recipe, warnings, item))
         return results
 
+    def recipe(self, request: GenerationRequest) -> dict[str, Any]:
+        """The recipe of the first image ``request`` would make, without running the chain.
+
+        Batch runs compare it (through :func:`a2i_studio.gallery.recipe_key`) with what the
+        gallery holds, to skip work already done.
+
+        Raises:
+            A2IError: For an unknown chain, a bad parameter or an unreadable audio file.
+        """
+        chain, params, device, dtype = self._plan(request)
+        return self._recipe(request, chain, params, device, dtype)
+
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
         for component, _, _ in self._loaded.values():
@@ -255,6 +258,17 @@ class Engine:
             )
         ctx.report(1, 1, "done")
         return [image.convert("RGB") for image in images]
+
+    def _plan(self, request: GenerationRequest) -> tuple[Chain, dict[str, dict[str, Any]], str, str]:
+        chain = parse_chain(request.chain, self.registry)
+        params = self._resolve(chain, request.params)
+        if request.n < 1:
+            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
+        _check_mix_shares(request.mix)
+        if not any(component.needs_torch for component in chain.components):
+            return chain, params, "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+        device = pick_device(request.device)
+        return chain, params, device, request.dtype or default_dtype(device)
 
     def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = {component.id for component in chain.components}
