@@ -19,6 +19,7 @@ from a2i_studio.core import (
     CancelToken,
     Chain,
     Component,
+    Encoder,
     ProgressCallback,
     Registry,
     RunContext,
@@ -27,7 +28,7 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError
+from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -178,10 +179,8 @@ class Engine:
         ctx.report(0, 1, "decoding audio")
 
         # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clips = [audio.load(request.audio, start=request.start, end=request.end, sample_rate=chain.encoder.sample_rate)]
-        clips += [audio.load(path, sample_rate=chain.encoder.sample_rate) for path, _ in request.mix]
-        shortest = chain.encoder.min_seconds
-        clips = [audio.pad_to(clip, shortest) if clip.duration < shortest else clip for clip in clips]
+        clips = [_decode(chain.encoder, request.audio, request.start, request.end)]
+        clips += [_decode(chain.encoder, path) for path, _ in request.mix]
         shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
@@ -221,6 +220,24 @@ class Engine:
         """
         chain, params, device, dtype = self._plan(request)
         return self._recipe(request, chain, params, device, dtype)
+
+    def embed(self, path: Path, encoder_id: str, device: str | None = None) -> Any:
+        """The embedding of the whole clip ``path`` by encoder ``encoder_id`` at its default parameters.
+
+        Metrics such as AIS compare it with image embeddings of the same space.
+
+        Raises:
+            ChainError: If no such encoder is installed.
+            A2IError: For an unreadable clip or missing weights.
+        """
+        encoder = self.registry.get("encoder", encoder_id)
+        if not isinstance(encoder, Encoder):
+            raise ChainError(f"No encoder {encoder_id!r} is installed; 'a2i plugins list' shows the components.")
+        device = pick_device(device) if encoder.needs_torch else "cpu"
+        dtype = "float32"
+        self._load(encoder, device, dtype)
+        ctx = RunContext(device=device, dtype=dtype, seeds=(0,))
+        return encoder.encode(_decode(encoder, path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
 
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
@@ -314,6 +331,12 @@ class Engine:
             "device": device,
             "dtype": dtype,
         }
+
+
+def _decode(encoder: Encoder, path: Path, start: float | None = None, end: float | None = None) -> audio.Clip:
+    """The segment at the encoder's rate, padded (with a warning) when shorter than the encoder needs."""
+    clip = audio.load(path, start=start, end=end, sample_rate=encoder.sample_rate)
+    return audio.pad_to(clip, encoder.min_seconds) if clip.duration < encoder.min_seconds else clip
 
 
 def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:

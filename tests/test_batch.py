@@ -65,7 +65,7 @@ def test_inputs_from_folders_globs_and_manifests(tmp_path: Path) -> None:
     with pytest.raises(ParamError, match="does not exist"):
         read_inputs([tmp_path / "gone.wav"])
     (tmp_path / "bad.json").write_text('{"audio": 1}')
-    with pytest.raises(ParamError, match="bad.json cannot be read"):
+    with pytest.raises(ParamError, match=r"bad\.json cannot be read"):
         read_inputs([tmp_path / "bad.json"])
 
 

@@ -111,7 +111,7 @@ def read_inputs(specs: Iterable[str | Path]) -> list[BatchClip]:
         elif path.exists():
             clips += [BatchClip(file) for file in expand_paths([path])]
         elif _GLOB_CHARACTERS & set(text):
-            matches = sorted(Path(match) for match in glob.glob(str(path), recursive=True))
+            matches = sorted(Path(match) for match in glob.glob(str(path), recursive=True))  # noqa: PTH207 - absolute patterns
             if not matches:
                 raise ParamError(f"The pattern {text!r} matches no file; check it, and quote it for the shell.")
             clips += [BatchClip(file) for file in expand_paths(matches)]
@@ -129,13 +129,10 @@ def expand_jobs(clips: Sequence[BatchClip], runs: Sequence[ChainRun], seeds: Seq
     for what, values in (("clip", clips), ("chain", runs), ("seed", seeds)):
         if not values:
             raise ParamError(f"The batch has no {what}; give at least one.")
-    jobs = []
-    for index, (clip, run, set_index, seed) in enumerate(
-        (clip, run, set_index, seed)
-        for clip, run in itertools.product(clips, runs)
-        for set_index, seed in itertools.product(range(len(run.param_sets)), seeds)
-    ):
-        jobs.append(BatchJob(index, clip, run.chain, run.param_sets[set_index], run.names[set_index], seed))
+    jobs: list[BatchJob] = []
+    for clip, run in itertools.product(clips, runs):
+        for (params, name), seed in itertools.product(zip(run.param_sets, run.names, strict=True), seeds):
+            jobs.append(BatchJob(len(jobs), clip, run.chain, params, name, seed))
     return jobs
 
 

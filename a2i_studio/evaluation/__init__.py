@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from a2i_studio.evaluation._classifier import (
         DEGRADATIONS,
         SceneClassifier,
+        classifier_accuracies,
         classifier_key,
         degrade,
         train_classifier,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from a2i_studio.evaluation._clip import ClipJudge, ImageEmbedder
     from a2i_studio.evaluation._distribution import distribution_distances
     from a2i_studio.evaluation._evaluate import EvaluationReport, PairScore, evaluate_pairs
+    from a2i_studio.evaluation._field import FieldJudges, field_metrics, per_label
+    from a2i_studio.evaluation._html import write_html_report
     from a2i_studio.evaluation._metrics import HISTOGRAM_BINS, as_array, histogram_correlation, ssim
     from a2i_studio.evaluation._ranked import ranked_similarity
     from a2i_studio.evaluation._simple_judge import SimpleJudge
@@ -47,24 +50,30 @@ __all__ = [
     "OPENCLIP_VIT_H_WEIGHTS",
     "ClipJudge",
     "EvaluationReport",
+    "FieldJudges",
     "ImageEmbedder",
     "PairScore",
     "SceneClassifier",
     "SimpleJudge",
     "as_array",
+    "classifier_accuracies",
     "classifier_key",
     "degrade",
     "distribution_distances",
     "evaluate_pairs",
+    "field_metrics",
     "histogram_correlation",
+    "per_label",
     "ranked_similarity",
     "ssim",
     "train_classifier",
+    "write_html_report",
 ]
 
 _MODULES = {
     "DEGRADATIONS": "_classifier",
     "SceneClassifier": "_classifier",
+    "classifier_accuracies": "_classifier",
     "classifier_key": "_classifier",
     "degrade": "_classifier",
     "train_classifier": "_classifier",
@@ -74,6 +83,10 @@ _MODULES = {
     "EvaluationReport": "_evaluate",
     "PairScore": "_evaluate",
     "evaluate_pairs": "_evaluate",
+    "FieldJudges": "_field",
+    "field_metrics": "_field",
+    "per_label": "_field",
+    "write_html_report": "_html",
     "HISTOGRAM_BINS": "_metrics",
     "as_array": "_metrics",
     "histogram_correlation": "_metrics",

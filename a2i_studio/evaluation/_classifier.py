@@ -28,7 +28,7 @@ from a2i_studio.datasets import PairedDataset
 from a2i_studio.errors import CheckpointError, DatasetError
 from a2i_studio.evaluation._metrics import as_array
 
-__all__ = ["DEGRADATIONS", "SceneClassifier", "classifier_key", "degrade", "train_classifier"]
+__all__ = ["DEGRADATIONS", "SceneClassifier", "classifier_accuracies", "classifier_key", "degrade", "train_classifier"]
 
 _FORMAT = "a2i-scene-classifier/2"  # /2: trained with degradations; older cached files are retrained
 DEGRADATIONS = ("blur", "low-res", "colour-shift")
@@ -135,6 +135,21 @@ class SceneClassifier:
         classifier = cls(json.loads(metadata["labels"]), int(metadata["size"]))
         classifier.network.load_state_dict(tensors)
         return classifier
+
+
+def classifier_accuracies(
+    classifier: SceneClassifier, images: Sequence[Image.Image], labels: Sequence[str], seed: int = 0
+) -> dict[str, float]:
+    """The classifier's accuracy on real pictures, clean and under each of :data:`DEGRADATIONS`.
+
+    A judge of generated pictures must hold up on degraded real ones; a large drop
+    here means its AIC under-reports blurry or off-colour generators.
+    """
+    accuracies = {}
+    for kind in (None, *DEGRADATIONS):
+        predicted = classifier.predict(images, degradation=kind, seed=seed)
+        accuracies[kind or "clean"] = float(np.mean([p == label for p, label in zip(predicted, labels, strict=True)]))
+    return accuracies
 
 
 def classifier_key(dataset: PairedDataset) -> str:

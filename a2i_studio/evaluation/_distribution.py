@@ -55,7 +55,8 @@ def distribution_distances(
         raise ValueError(f"FID needs two sets of at least 2 rows of one width, got {generated.shape} and "
                          f"{reference.shape}")
     width = generated.shape[1]
-    fake, real = torch.from_numpy(np.asarray(generated, np.float64)), torch.from_numpy(np.asarray(reference, np.float64))
+    fake = torch.from_numpy(np.asarray(generated, np.float64))
+    real = torch.from_numpy(np.asarray(reference, np.float64))
     fid = FrechetInceptionDistance(feature=_Precomputed(width))
     subset = min(kid_subset_size, len(generated), len(reference))
     kid = KernelInceptionDistance(feature=_Precomputed(width), subsets=kid_subsets, subset_size=subset)

@@ -11,6 +11,7 @@ from clip_fixtures import LABELS, save_tiny_clip
 from PIL import Image
 
 from a2i_studio import weights
+from a2i_studio.errors import WeightsMissing
 from a2i_studio.evaluation import (
     CLIP_WEIGHTS,
     ClipJudge,
@@ -18,7 +19,6 @@ from a2i_studio.evaluation import (
     distribution_distances,
     ranked_similarity,
 )
-from a2i_studio.errors import WeightsMissing
 
 
 def _pictures(count: int, seed: int, size: int = 40) -> list[Image.Image]:
