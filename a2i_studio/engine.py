@@ -8,7 +8,8 @@ callable and a cancel token, and show the :class:`GenerationResult` list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError
+from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError, PluginError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -234,27 +235,50 @@ class Engine:
         ctx: RunContext,
     ) -> list[Image]:
         encoder = chain.encoder
+        label = self.registry.label
         values = []
         for index, samples in enumerate(sources):
             ctx.report(index, len(sources), f"encoding with {encoder.id}")
-            values.append(encoder.encode(samples, params[encoder.id], ctx))
-            encoder.output_space.check(values[-1], encoder.id, "output")
+            with self._blame(encoder):
+                values.append(encoder.encode(samples, params[encoder.id], ctx))
+            encoder.output_space.check(values[-1], label(encoder), "output")
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
         for adapter in chain.adapters:
             ctx.report(0, 1, f"adapting with {adapter.id}")
-            adapter.input_space.check(value, adapter.id, "input")
-            value = adapter.adapt(value, params[adapter.id], ctx)
-            adapter.output_space.check(value, adapter.id, "output")
+            adapter.input_space.check(value, label(adapter), "input")
+            with self._blame(adapter):
+                value = adapter.adapt(value, params[adapter.id], ctx)
+            adapter.output_space.check(value, label(adapter), "output")
         generator = chain.generator
-        generator.input_space.check(value, generator.id, "input")
-        images = generator.generate(value, params[generator.id], ctx)
-        if len(images) != len(ctx.seeds):
-            raise A2IError(
-                f"Generator {generator.id} made {len(images)} images for {len(ctx.seeds)} seeds; "
-                "report this to the plugin's author."
-            )
+        generator.input_space.check(value, label(generator), "input")
+        with self._blame(generator):
+            images = generator.generate(value, params[generator.id], ctx)
+        _check_images(images, len(ctx.seeds), label(generator))
         ctx.report(1, 1, "done")
         return [image.convert("RGB") for image in images]
+
+    @contextmanager
+    def _blame(self, component: Component) -> Iterator[None]:
+        """Name the plugin and the component in an error their code raises that is not an A2IError.
+
+        Such an error is a bug in the plugin (or its ``sys.exit``); the user gets one sentence
+        that says whose, and ``--debug`` shows the traceback. Out-of-memory errors pass through.
+        """
+        try:
+            yield
+        except A2IError:
+            raise
+        except (Exception, SystemExit) as error:
+            if type(error).__name__ == "OutOfMemoryError":
+                raise
+            log.debug("%s failed", self.registry.label(component), exc_info=True)
+            what = f"called sys.exit({error.code!r})" if isinstance(error, SystemExit) else (
+                f"raised {type(error).__name__}: {' '.join(str(error).split())[:300]}"
+            )
+            raise PluginError(
+                f"{self.registry.label(component)} {what}; that is a bug in the plugin: run again "
+                "with --debug for the traceback and report it to the plugin's author."
+            ) from error
 
     def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = {component.id for component in chain.components}
@@ -271,9 +295,10 @@ class Engine:
         loaded = self._loaded.get(key)
         if loaded is not None and loaded[1:] == (device, dtype):
             return
-        if loaded is not None:
-            component.unload()
-        component.load(device, dtype)
+        with self._blame(component):
+            if loaded is not None:
+                component.unload()
+            component.load(device, dtype)
         self._loaded[key] = (component, device, dtype)
 
     def _recipe(
@@ -300,6 +325,20 @@ class Engine:
             "device": device,
             "dtype": dtype,
         }
+
+
+def _check_images(images: Any, seeds: int, label: str) -> None:
+    """The generator contract: a list of PIL images, one per seed."""
+    from PIL.Image import Image as PILImage
+
+    expected = f"expected a list of PIL images, one per seed ({seeds})"
+    if not isinstance(images, list):
+        raise PluginError(f"{label} returned {type(images).__name__}; {expected}.")
+    odd = next((image for image in images if not isinstance(image, PILImage)), None)
+    if odd is not None:
+        raise PluginError(f"{label} returned a list holding {type(odd).__name__}; {expected}.")
+    if len(images) != seeds:
+        raise PluginError(f"{label} returned {len(images)} images; {expected}.")
 
 
 def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:
