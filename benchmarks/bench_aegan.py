@@ -53,7 +53,7 @@ def _warm_parts(runs: int) -> list[tuple[str, float]]:
     """Model loading, MFCC summary and forward pass of one image, in this process (no torch)."""
     import numpy as np
 
-    from a2i_plugins.aegan._generator import BUNDLED
+    from a2i_plugins.aegan._components import BUNDLED
     from a2i_plugins.aegan._inference import load_model
     from a2i_studio import audio
     from a2i_studio.audio.features_numpy import mfcc_summary_numpy

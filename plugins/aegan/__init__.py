@@ -9,7 +9,7 @@ the default chain starts fast; torch is imported only inside ``train()``.
 
 from __future__ import annotations
 
-from a2i_plugins.aegan._generator import BUNDLED, AeganGenerator
+from a2i_plugins.aegan._components import BUNDLED, AeganGenerator
 from a2i_plugins.aegan._trainer import PRESETS, AeganTrainer
 from a2i_studio.core import Registry
 from a2i_studio.hookspecs import hookimpl

@@ -1,4 +1,4 @@
-"""What differs between SD 1.x, SD 2.x and SD3: pipeline class, weights, defaults, latent preview.
+"""What differs between SD 1.x, SD 2.x and SD3: pipeline class, weights, defaults, latent preview; the schedulers.
 
 Plain data, no torch: the generators' class attributes are built from it at import.
 """
@@ -9,7 +9,16 @@ from dataclasses import dataclass
 
 from a2i_studio.core import WeightSpec
 
-__all__ = ["FAMILIES", "SD3", "SD15", "SD21", "Family"]
+__all__ = ["FAMILIES", "SCHEDULERS", "SD3", "SD15", "SD21", "Family"]
+
+SCHEDULERS = {
+    "ddim": "DDIMScheduler",
+    "euler": "EulerDiscreteScheduler",
+    "euler-a": "EulerAncestralDiscreteScheduler",
+    "dpm++": "DPMSolverMultistepScheduler",
+    "pndm": "PNDMScheduler",
+}
+"""Scheduler choices of SD 1.x/2.x pipelines by name, with their diffusers class (``default`` keeps the model's own)."""
 
 # Which files of a diffusers repo a pipeline needs (fp32 safetensors; no fp16 variants, no pickles).
 _SD_FILES = (

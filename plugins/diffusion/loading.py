@@ -16,23 +16,21 @@ from typing import Any
 import diffusers
 import torch
 
-from a2i_plugins.diffusion.families import Family
+from a2i_plugins.diffusion.families import SCHEDULERS, Family
 from a2i_studio import config
 from a2i_studio.core import WeightSpec
 from a2i_studio.errors import ParamError, WeightsMissing
 from a2i_studio.weights import PICKLE_SUFFIXES, check_format, find, load_state_dict, locate
 
-__all__ = ["SCHEDULERS", "LoadedPipeline", "apply_device_settings", "load_pipeline", "parse_loras", "resolve_source"]
-
-SCHEDULERS = {
-    "ddim": "DDIMScheduler",
-    "euler": "EulerDiscreteScheduler",
-    "euler-a": "EulerAncestralDiscreteScheduler",
-    "dpm++": "DPMSolverMultistepScheduler",
-    "pndm": "PNDMScheduler",
-}
-"""Scheduler choices of SD 1.x/2.x (``default`` keeps the model's own)."""
-
+__all__ = [
+    "LoadedPipeline",
+    "apply_device_settings",
+    "check_offload",
+    "load_pipeline",
+    "parse_loras",
+    "place_pipeline",
+    "resolve_source",
+]
 
 @dataclass
 class LoadedPipeline:
@@ -143,8 +141,7 @@ def load_pipeline(family: Family, source: Path, device: str, dtype: torch.dtype,
         CheckpointError: If a single file's bytes do not match its extension.
         WeightsMissing: If a single file's tokenizers are missing.
     """
-    if cpu_offload and not device.startswith("cuda"):
-        raise ParamError(f"cpu_offload moves models between a CUDA GPU and the CPU; it cannot be used on {device}.")
+    check_offload(device, cpu_offload)
     pipeline_class = getattr(diffusers, family.pipeline)
     extra: dict[str, Any] = {"safety_checker": None, "feature_extractor": None} if family.key != "sd3" else {}
     if source.is_dir():
@@ -161,13 +158,34 @@ def load_pipeline(family: Family, source: Path, device: str, dtype: torch.dtype,
             **_tokenizers(family),
             **extra,
         )
+    loaded = place_pipeline(pipeline, family, source, device, dtype, cpu_offload)
+    apply_device_settings(pipeline, device)
+    return loaded
+
+
+def check_offload(device: str, cpu_offload: bool) -> None:
+    """Refuse CPU offload off CUDA before anything loads.
+
+    Raises:
+        ParamError: If ``cpu_offload`` is asked for on a device without CUDA.
+    """
+    if cpu_offload and not device.startswith("cuda"):
+        raise ParamError(f"cpu_offload moves models between a CUDA GPU and the CPU; it cannot be used on {device}.")
+
+
+def place_pipeline(
+    pipeline: Any, family: Family, source: Path, device: str, dtype: torch.dtype, cpu_offload: bool
+) -> LoadedPipeline:
+    """Put a freshly built pipeline on ``device`` (or offload it), silence its progress bar, and key it.
+
+    The key is what :class:`~a2i_plugins.diffusion.pipelines.PipelineGenerator` compares to reuse it.
+    """
     if cpu_offload:
         pipeline.enable_model_cpu_offload(device=device)
     else:
         pipeline.to(device)
-    apply_device_settings(pipeline, device)
-    key = (family.key, str(source), str(dtype), cpu_offload)
-    return LoadedPipeline(pipeline, key, pipeline.scheduler)
+    pipeline.set_progress_bar_config(disable=True)
+    return LoadedPipeline(pipeline, (family.key, str(source), str(dtype), cpu_offload), pipeline.scheduler)
 
 
 def apply_device_settings(pipeline: Any, device: str) -> None:

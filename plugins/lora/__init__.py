@@ -7,8 +7,7 @@ CLI finds it like any other. Importing this module imports no torch.
 
 from __future__ import annotations
 
-from typing import Any
-
+from a2i_studio.core import Registry
 from a2i_studio.hookspecs import hookimpl
 
 __all__ = ["a2i_register_trainers"]
@@ -17,7 +16,7 @@ __version__ = "1.0.0"
 
 
 @hookimpl
-def a2i_register_trainers(registry: Any) -> None:
+def a2i_register_trainers(registry: Registry) -> None:
     """Register the ``lora`` trainer; it finds audio chains' encoders and adapters in ``registry``."""
     from a2i_studio.training.lora import LoraTrainer
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch.nn import functional
 
-from a2i_plugins.mlp_adapter import FORMAT
+from a2i_plugins.mlp_adapter._components import FORMAT
 from a2i_plugins.mlp_adapter._data import captions, encode_features, encode_targets
 from a2i_plugins.mlp_adapter._network import AdapterNetwork, input_dim, save_adapter
 from a2i_studio import config

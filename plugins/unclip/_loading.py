@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from a2i_plugins.diffusion.loading import LoadedPipeline
-from a2i_plugins.unclip import UNCLIP
+from a2i_plugins.diffusion.loading import LoadedPipeline, check_offload, place_pipeline
+from a2i_plugins.unclip._family import UNCLIP
 from a2i_studio.errors import ParamError
 from a2i_studio.weights import PICKLE_SUFFIXES, check_format, find
 
@@ -62,15 +62,9 @@ def load_unclip(source: Path, device: str, dtype: torch.dtype, cpu_offload: bool
     """
     from diffusers import StableUnCLIPImg2ImgPipeline
 
-    if cpu_offload and not device.startswith("cuda"):
-        raise ParamError(f"cpu_offload moves models between a CUDA GPU and the CPU; it cannot be used on {device}.")
+    check_offload(device, cpu_offload)
     unet = load_unet(source, dtype)
     folder = source if unet is None else find(UNCLIP.weights)
     extra = {} if unet is None else {"unet": unet}
     pipeline = StableUnCLIPImg2ImgPipeline.from_pretrained(folder, dtype=dtype, local_files_only=True, **extra)
-    if cpu_offload:
-        pipeline.enable_model_cpu_offload(device=device)
-    else:
-        pipeline.to(device)
-    pipeline.set_progress_bar_config(disable=True)
-    return LoadedPipeline(pipeline, (UNCLIP.key, str(source), str(dtype), cpu_offload), pipeline.scheduler)
+    return place_pipeline(pipeline, UNCLIP, source, device, dtype, cpu_offload)

@@ -15,9 +15,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from a2i_plugins.diffusion.sampling import latents_to_preview
-from a2i_plugins.unclip import UNCLIP
-from a2i_studio.core import RunContext
-from a2i_studio.core._mixing import mix_embeddings
+from a2i_plugins.unclip._family import UNCLIP
+from a2i_studio.core import RunContext, mix_embeddings
 from a2i_studio.errors import ParamError
 
 __all__ = ["encode_image", "image_embedding", "run", "text_embeddings"]
@@ -35,7 +34,7 @@ def image_embedding(pipeline: Any, value: torch.Tensor, params: Mapping[str, Any
     """The U-Net's image embedding ``[1, 1024]``: the chain's value times ``embedding_scale``, mixed with ``image``.
 
     With a reference image the result is ``(1 - image_weight) * chain + image_weight * image``
-    (:func:`~a2i_studio.core._mixing.mix_embeddings`).
+    (:func:`~a2i_studio.core.mix_embeddings`).
 
     Raises:
         ParamError: If the reference image cannot be read.

@@ -20,7 +20,8 @@ from PIL import Image, ImageOps
 from torch.nn import functional
 
 from a2i_plugins.diffusion.loading import resolve_source
-from a2i_plugins.unclip import UNCLIP, UnclipGenerator
+from a2i_plugins.unclip._components import UnclipGenerator
+from a2i_plugins.unclip._family import UNCLIP
 from a2i_plugins.unclip._loading import load_unclip
 from a2i_plugins.unclip._sampling import run
 from a2i_studio import audio, config
