@@ -28,7 +28,7 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError, PluginError
+from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError, PluginBug, PluginError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -261,8 +261,9 @@ class Engine:
     def _blame(self, component: Component) -> Iterator[None]:
         """Name the plugin and the component in an error their code raises that is not an A2IError.
 
-        Such an error is a bug in the plugin (or its ``sys.exit``); the user gets one sentence
-        that says whose, and ``--debug`` shows the traceback. Out-of-memory errors pass through.
+        Such an error is a bug in the plugin (or its ``sys.exit``): it becomes a
+        :class:`PluginBug` that says whose, with the original as its cause, whose traceback
+        the faces log. Out-of-memory errors pass through.
         """
         try:
             yield
@@ -271,13 +272,12 @@ class Engine:
         except (Exception, SystemExit) as error:
             if type(error).__name__ == "OutOfMemoryError":
                 raise
-            log.debug("%s failed", self.registry.label(component), exc_info=True)
             what = f"called sys.exit({error.code!r})" if isinstance(error, SystemExit) else (
                 f"raised {type(error).__name__}: {' '.join(str(error).split())[:300]}"
             )
-            raise PluginError(
-                f"{self.registry.label(component)} {what}; that is a bug in the plugin: run again "
-                "with --debug for the traceback and report it to the plugin's author."
+            raise PluginBug(
+                f"{self.registry.label(component)} {what}; that is a bug in the plugin: report it to the plugin's "
+                "author with the traceback."
             ) from error
 
     def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

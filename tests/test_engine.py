@@ -134,7 +134,7 @@ class _Wrong(Generator):
         ("single", _WRONG + r"returned Image; expected a list of PIL images"),
         ("short", _WRONG + r"returned 1 images; expected a list of PIL images, one per seed \(2\)"),
         ("exit", _WRONG + r"called sys.exit\(0\); that is a bug in the plugin"),
-        ("bug", _WRONG + r"raised KeyError: 'amount'; that is a bug in the plugin: run again with --debug"),
+        ("bug", _WRONG + r"raised KeyError: 'amount'; that is a bug in the plugin: report it to the plugin's author"),
     ],
 )
 def test_a_generator_breaking_its_contract_is_named_with_its_plugin(

@@ -114,10 +114,12 @@ def test_a_generator_that_exits_fails_the_command_and_saves_nothing(
     plugin_file("quitter", QUITTER)
     run = _a2i("generate", str(clip), "--chain", "mfcc>quitter")
     assert run.returncode == 1
+    log = app_dirs["data"] / "logs" / "a2i.log"
     assert run.stderr.splitlines() == [
-        "error: generator 'quitter' (plugin quitter) called sys.exit(0); that is a bug in the plugin: run again "
-        "with --debug for the traceback and report it to the plugin's author."
+        "error: generator 'quitter' (plugin quitter) called sys.exit(0); that is a bug in the plugin: report it to "
+        f"the plugin's author with the traceback. The traceback is in {log}."
     ]
+    assert "raise SystemExit(0)" in log.read_text(encoding="utf-8")
     assert not list(app_dirs["gallery"].rglob("*.png"))
 
 
