@@ -26,7 +26,7 @@ BUNDLED = WeightSpec(
     sha256="dd41cf33aaa6263aea5035707134fbcc4a3145a2cb540d6df7f55859543b81f1",
     bundled=config.resources_dir() / "aegan" / "aegan-soundscapes-64.safetensors",
 )
-"""The model ``a2i generate`` uses by default; see resources/aegan/MODEL_CARD.md."""
+"""The model ``a2i generate`` uses by default; see a2i_resources/aegan/MODEL_CARD.md."""
 
 
 class AeganGenerator(Generator):

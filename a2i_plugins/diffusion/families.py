@@ -37,7 +37,7 @@ class Family:
     """One model family.
 
     Attributes:
-        key: Generator id and folder name under ``resources/diffusion/``.
+        key: Generator id and folder name under ``a2i_resources/diffusion/``.
         pipeline: The diffusers pipeline class name.
         weights: The default pipeline (a Hugging Face repo, or its folder in ``checkpoints/``).
         tokenizers: Tokenizer weights that a single-file checkpoint lacks (subfolders of a diffusers repo).

@@ -3,7 +3,7 @@
 A model source is a Hugging Face repo id (found in the models dir's
 ``checkpoints/`` or the Hugging Face cache), a diffusers folder, or a single
 ``.safetensors``/``.ckpt`` checkpoint; single files are built from the original
-configs shipped in ``resources/diffusion/<family>/`` so they load offline.
+configs shipped in ``a2i_resources/diffusion/<family>/`` so they load offline.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ BUNDLED_WEIGHTS = WeightSpec(
     description="pixel transformer weights trained on the soundscapes dataset",
     bundled=app_config.resources_dir() / "pixel_transformer" / "pixel-soundscapes.safetensors",
 )
-"""The bundled model (``resources/pixel_transformer/``); a copy in the models dir takes precedence."""
+"""The bundled model (``a2i_resources/pixel_transformer/``); a copy in the models dir takes precedence."""
 
 
 class PixelGenerator(Generator):
