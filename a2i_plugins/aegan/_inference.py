@@ -60,6 +60,7 @@ class NumpyAegan:
         self.up: list[tuple[np.ndarray, np.ndarray]] = []
         for index, (channels_in, channels_out) in enumerate(itertools.pairwise(config.decoder_channels)):
             weight = take(f"generator.{3 * index}.weight", (channels_in, channels_out, 4, 4)).transpose(0, 2, 3, 1)
+            scale: np.ndarray
             if index == config.layers - 1:
                 scale, shift = np.ones(channels_out, np.float32), take(f"generator.{3 * index}.bias", (channels_out,))
             else:
