@@ -121,32 +121,6 @@ def test_help_and_plugins_list_import_no_heavy_modules(argv: tuple[str, ...]) ->
     assert imported.isdisjoint({"torch", "diffusers", "transformers", "numpy", "PySide6", "pyqtgraph"})
 
 
-def test_plugins_new_writes_a_package_that_installs_and_registers(tmp_path: Path) -> None:
-    code = main(["plugins", "new", "sparkle", "--dir", str(tmp_path)])
-    assert code == 0
-    root = tmp_path / "a2i-sparkle"
-    assert 'sparkle = "a2i_sparkle"' in (root / "pyproject.toml").read_text()
-    own_tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root / "src")}, timeout=120,
-    )
-    assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
-    assert "1 passed" in own_tests.stdout
-
-    target = tmp_path / "site"
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-         "--target", str(target), str(root)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert install.returncode == 0, install.stderr
-    listed = _a2i("plugins", "list", "--json", env={"PYTHONPATH": str(target)})
-    plugins = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)["plugins"]}
-    assert plugins["sparkle"]["source"] == "entry-point"
-    assert plugins["sparkle"]["status"] == "active"
-    assert [c["id"] for c in plugins["sparkle"]["components"]] == ["sparkle"]
-
-
 def test_mix_and_image_options_are_checked(
     capsys: pytest.CaptureFixture[str], drop_in: Callable[[str], Path], clip: Path
 ) -> None:

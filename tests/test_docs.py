@@ -44,3 +44,22 @@ def test_readme_set_up_commands_are_what_ci_runs() -> None:
                 assert step.strip() in ci, f".ci/run does not install as the README says: {step}"
     test_command = next(line for block in blocks for line in block.splitlines() if "-m pytest" in line)
     assert test_command.split(" && ")[-1].strip() in ci
+
+
+PLUGIN_DOCS = sorted((ROOT / "docs" / "plugins").glob("*.md"))
+
+
+def test_the_plugin_guide_has_a_page_per_component_kind() -> None:
+    names = {path.stem for path in PLUGIN_DOCS}
+    assert {"README", "encoder", "adapter", "generator", "trainer", "numpy", "spaces", "weights", "helpers"} <= names
+
+
+@pytest.mark.parametrize("page", PLUGIN_DOCS, ids=lambda path: path.name)
+def test_plugin_guide_links_resolve_and_its_python_parses(page: Path) -> None:
+    import ast
+
+    text = page.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#:]+)\)", text):
+        assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        ast.parse(block)

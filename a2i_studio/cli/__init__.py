@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from a2i_studio import __version__
 from a2i_studio.cli import _audio, _batch, _datasets, _eval, _gallery, _generate, _gui, _models, _plugins, _train
 from a2i_studio.config import log_file
-from a2i_studio.errors import A2IError
+from a2i_studio.errors import A2IError, PluginBug
 
 __all__ = ["build_parser", "command_usages", "main"]
 
@@ -78,6 +78,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
+    except PluginBug as error:
+        if args.debug:
+            raise
+        path = log_file()
+        with path.open("a", encoding="utf-8") as handle:
+            import traceback
+
+            handle.write(traceback.format_exc())
+        print(f"error: {error} The traceback is in {path}.", file=sys.stderr)
+        return 1
     except A2IError as error:
         if args.debug:
             raise

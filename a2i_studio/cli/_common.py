@@ -18,10 +18,10 @@ __all__ = ["load_plugins", "parse_param_options", "print_json", "progress_bar"]
 
 
 def load_plugins(args: argparse.Namespace) -> PluginManager:
-    """Load plugins honouring ``--safe-mode``; report broken ones on stderr, once."""
+    """Load plugins honouring ``--safe-mode``; one warning line on stderr per plugin that broke or has a problem."""
     manager = PluginManager(safe_mode=getattr(args, "safe_mode", False)).load()
-    for record in manager.failed:
-        print(f"warning: {record.error}", file=sys.stderr)
+    for line in manager.warning_lines():
+        print(line, file=sys.stderr)
     return manager
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from a2i_studio.cli._common import load_plugins, print_json, progress_bar
-from a2i_studio.core import Registry, WeightSpec
+from a2i_studio.core import Registry, WeightExtractor, WeightSpec
 from a2i_studio.errors import A2IError, CheckpointError, ParamError
 
 __all__ = ["register"]
@@ -151,9 +151,8 @@ def _run_extract(args: argparse.Namespace) -> int:
     component = next((c for c in components if c.id == args.component), None)
     if component is None:
         raise ParamError(f"No component is called {args.component!r}; 'a2i plugins list' shows them.")
-    extract = getattr(component, "extract_weights", None)
-    if extract is None:
+    if not isinstance(component, WeightExtractor):
         raise ParamError(f"{args.component} has nothing to extract; use 'a2i models download {args.component}'.")
-    written = extract(args.checkpoint)
+    written = component.extract_weights(args.checkpoint)
     print(f"Wrote {written}")
     return 0

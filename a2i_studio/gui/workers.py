@@ -42,8 +42,8 @@ class Task(QRunnable):
         """Run the function (on the pool's thread)."""
         try:
             result = self._function(self.signals.progress.emit) if self._reports else self._function()
-        except Exception as error:  # handed to the UI thread, which shows or logs it
-            self.signals.failed.emit(error)
+        except BaseException as error:  # a worker thread never gets a real Ctrl-C: a plugin's SystemExit
+            self.signals.failed.emit(error)  # or KeyboardInterrupt reaches the UI thread as a failure too
         else:
             self.signals.done.emit(result)
 
