@@ -67,8 +67,6 @@ def hub() -> Iterator[Callable[[int, str], str]]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        do_HEAD = do_GET
-
         def log_message(self, *args: object) -> None:
             pass
 

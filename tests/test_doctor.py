@@ -56,7 +56,8 @@ def test_doctor_reports_this_machine(
     assert plugins["details"]["failed"] == ["broken_hook"]
     built_in = {entry_point.name for entry_point in entry_points(group="a2i_studio")}
     assert set(plugins["details"]["active"]) == built_in
-    assert plugins["status"] == "warning" and "1 failed (broken_hook: 'a2i plugins list' says why)" in plugins["summary"]
+    assert plugins["status"] == "warning"
+    assert "1 failed (broken_hook: 'a2i plugins list' says why)" in plugins["summary"]
 
 
 def test_each_check_stands_alone_when_the_settings_file_is_corrupt(
@@ -79,5 +80,6 @@ def test_doctor_text_is_one_line_per_check(capsys: pytest.CaptureFixture[str]) -
     assert main(["doctor"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("a2i-studio ")
-    assert [line.split()[0] for line in lines[1:]] == ["python", "torch", "window", "audio", "disk", "models", "plugins"]
+    checks = ["python", "torch", "window", "audio", "disk", "models", "plugins"]
+    assert [line.split()[0] for line in lines[1:]] == checks
     assert f"runs on {pick_device(None)}" in lines[2]

@@ -15,7 +15,9 @@ from a2i_studio.system import SharedLibrary, SystemRequirementMissing
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the system libraries are a Linux matter")
 
-_QT_OWN_AND_C_RUNTIME = ("libQt6", "libicu", "libc.", "libm.", "libstdc++", "libgcc_s", "ld-linux", "libpthread", "libdl.")
+_QT_OWN_AND_C_RUNTIME = (
+    "libQt6", "libicu", "libc.", "libm.", "libstdc++", "libgcc_s", "ld-linux", "libpthread", "libdl."
+)
 
 
 def _needed(*files: Path) -> set[str]:
