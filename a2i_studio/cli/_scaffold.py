@@ -1,7 +1,7 @@
 """The package ``a2i plugins new NAME`` writes: a plugin that installs and runs as it is.
 
 The example component is a weight-free generator in the ``mfcc-summary``
-space, so ``a2i generate clip.wav --chain mfcc>NAME`` works right after
+space, so ``a2i generate sound.wav --chain "mfcc>NAME"`` works right after
 ``pip install -e NAME``; the README's plugin-author guide walks through it.
 """
 
@@ -129,7 +129,7 @@ An a2i-studio plugin. Install it next to a2i-studio and check that it loads:
 
     pip install -e .
     a2i plugins list
-    a2i generate clip.wav --chain mfcc>{name}
+    a2i generate sound.wav --chain "mfcc>{name}"    # any sound file; quote the chain: > redirects
     pytest tests
 """
 
