@@ -328,6 +328,11 @@ def _hub_error_message(spec: WeightSpec, error: Exception) -> str | None:
             f"The disk is full: {spec.name} did not fit in the Hugging Face cache ({_hub_cache()}); free some "
             f"space (or move the cache with HF_HUB_CACHE), {again}."
         )
+    if isinstance(error, OSError) and error.errno is not None:  # the file system refused, not the hub
+        return (
+            f"Could not write {spec.name} into the Hugging Face cache ({_hub_cache()}): {error.strerror}; check "
+            f"that folder (or move the cache with HF_HUB_CACHE), {again}."
+        )
     return None
 
 
