@@ -42,9 +42,8 @@ def _closed_port() -> int:
 @pytest.mark.parametrize(
     ("names", "env"),
     [
-        (("sd15", "sd21"), {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}),  # no connection
-        (("sd3",), {"HF_HUB_OFFLINE": "1"}),
-        (("sd21-unclip",), {"HF_HUB_OFFLINE": "1"}),
+        (("sd15", "sd21"), {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}", "HF_HUB_OFFLINE": "0"}),  # no link
+        (("sd21-unclip", "sd3"), {"HF_HUB_OFFLINE": "1"}),
     ],
 )
 def test_an_offline_hub_download_is_one_sentence(tmp_path: Path, names: tuple[str, ...], env: dict[str, str]) -> None:
@@ -96,7 +95,7 @@ def hub() -> Iterator[Callable[[int, str], str]]:
 def test_a_hub_refusal_is_one_sentence(
     hub: Callable[[int, str], str], tmp_path: Path, status: int, code: str, expected: str
 ) -> None:
-    env = {"HF_ENDPOINT": hub(status, code), "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_XET": "1"}
+    env = {"HF_ENDPOINT": hub(status, code), "HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "0"}
     line = _one_error_line(_a2i("models", "download", "sd3", env=env))
     assert expected in line
 
@@ -128,7 +127,7 @@ def test_a_bug_is_one_line_naming_the_log_and_the_traceback_stays_in_it(
 
 
 @pytest.mark.parametrize(
-    ("option", "exit_code"), [("steps", 2), ("no_such_setting=1", 2), ("aegan.size=100", 1)]
+    ("option", "exit_code"), [("no_such_setting=1", 2), ("aegan.size=100", 1)]
 )
 def test_param_usage_errors_exit_2_and_bad_values_exit_1(clip: Path, option: str, exit_code: int) -> None:
     _one_error_line(_a2i("generate", str(clip), "--param", option), exit_code)
