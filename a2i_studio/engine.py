@@ -19,6 +19,7 @@ from a2i_studio.core import (
     CancelToken,
     Chain,
     Component,
+    Encoder,
     ProgressCallback,
     Registry,
     RunContext,
@@ -27,7 +28,7 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError
+from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -172,25 +173,14 @@ class Engine:
             A2IError: For anything the user can fix; ``Cancelled`` if cancelled (nothing saved).
         """
         # 1. Validate everything before any heavy work.
-        chain = parse_chain(request.chain, self.registry)
-        params = self._resolve(chain, request.params)
-        if request.n < 1:
-            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
-        _check_mix_shares(request.mix)
-        if any(component.needs_torch for component in chain.components):
-            device = pick_device(request.device)
-            dtype = request.dtype or default_dtype(device)
-        else:  # numpy all the way: no torch import, no device to choose
-            device, dtype = "cpu", "float32"
+        chain, params, device, dtype = self._plan(request)
         seeds = tuple(request.seed + index for index in range(request.n))
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
 
         # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clips = [audio.load(request.audio, start=request.start, end=request.end, sample_rate=chain.encoder.sample_rate)]
-        clips += [audio.load(path, sample_rate=chain.encoder.sample_rate) for path, _ in request.mix]
-        shortest = chain.encoder.min_seconds
-        clips = [audio.pad_to(clip, shortest) if clip.duration < shortest else clip for clip in clips]
+        clips = [_decode(chain.encoder, request.audio, request.start, request.end)]
+        clips += [_decode(chain.encoder, path) for path, _ in request.mix]
         shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
@@ -218,6 +208,36 @@ class Engine:
             warnings = tuple(warning for c in clips for warning in c.warnings)
             results.append(GenerationResult(image, item.recipe if item else image_recipe, warnings, item))
         return results
+
+    def recipe(self, request: GenerationRequest) -> dict[str, Any]:
+        """The recipe of the first image ``request`` would make, without running the chain.
+
+        Batch runs compare it (through :func:`a2i_studio.gallery.recipe_key`) with what the
+        gallery holds, to skip work already done.
+
+        Raises:
+            A2IError: For an unknown chain, a bad parameter or an unreadable audio file.
+        """
+        chain, params, device, dtype = self._plan(request)
+        return self._recipe(request, chain, params, device, dtype)
+
+    def embed(self, path: Path, encoder_id: str, device: str | None = None) -> Any:
+        """The embedding of the whole clip ``path`` by encoder ``encoder_id`` at its default parameters.
+
+        Metrics such as AIS compare it with image embeddings of the same space.
+
+        Raises:
+            ChainError: If no such encoder is installed.
+            A2IError: For an unreadable clip or missing weights.
+        """
+        encoder = self.registry.get("encoder", encoder_id)
+        if not isinstance(encoder, Encoder):
+            raise ChainError(f"No encoder {encoder_id!r} is installed; 'a2i plugins list' shows the components.")
+        device = pick_device(device) if encoder.needs_torch else "cpu"
+        dtype = "float32"
+        self._load(encoder, device, dtype)
+        ctx = RunContext(device=device, dtype=dtype, seeds=(0,))
+        return encoder.encode(_decode(encoder, path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
 
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
@@ -255,6 +275,17 @@ class Engine:
             )
         ctx.report(1, 1, "done")
         return [image.convert("RGB") for image in images]
+
+    def _plan(self, request: GenerationRequest) -> tuple[Chain, dict[str, dict[str, Any]], str, str]:
+        chain = parse_chain(request.chain, self.registry)
+        params = self._resolve(chain, request.params)
+        if request.n < 1:
+            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
+        _check_mix_shares(request.mix)
+        if not any(component.needs_torch for component in chain.components):
+            return chain, params, "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+        device = pick_device(request.device)
+        return chain, params, device, request.dtype or default_dtype(device)
 
     def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = {component.id for component in chain.components}
@@ -300,6 +331,12 @@ class Engine:
             "device": device,
             "dtype": dtype,
         }
+
+
+def _decode(encoder: Encoder, path: Path, start: float | None = None, end: float | None = None) -> audio.Clip:
+    """The segment at the encoder's rate, padded (with a warning) when shorter than the encoder needs."""
+    clip = audio.load(path, start=start, end=end, sample_rate=encoder.sample_rate)
+    return audio.pad_to(clip, encoder.min_seconds) if clip.duration < encoder.min_seconds else clip
 
 
 def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:

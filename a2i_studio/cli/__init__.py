@@ -16,7 +16,19 @@ import sys
 from collections.abc import Sequence
 
 from a2i_studio import __version__
-from a2i_studio.cli import _audio, _datasets, _doctor, _eval, _gallery, _generate, _gui, _models, _plugins, _train
+from a2i_studio.cli import (
+    _audio,
+    _batch,
+    _datasets,
+    _doctor,
+    _eval,
+    _gallery,
+    _generate,
+    _gui,
+    _models,
+    _plugins,
+    _train,
+)
 from a2i_studio.cli._common import UsageError, log_traceback
 from a2i_studio.errors import A2IError
 
@@ -25,7 +37,7 @@ __all__ = ["build_parser", "command_usages", "main"]
 _USAGE_WIDTH = 100
 _MESSAGE_WIDTH = 300
 """An unexpected error's message is cut here: some libraries put a page of advice in theirs."""
-_GROUPS = (_generate, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui)
+_GROUPS = (_generate, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -101,7 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-
 
 
 if __name__ == "__main__":

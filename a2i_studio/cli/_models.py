@@ -43,12 +43,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def specs_by_user(registry: Registry) -> dict[str, tuple[WeightSpec, list[str]]]:
-    """Every weights spec by name, with the ids of the components that need it."""
+    """Every weights spec by name, with the ids of the components (and ``metric:NAME``s) that need it."""
+    from a2i_studio.evaluation import METRIC_WEIGHTS
+
     specs: dict[str, tuple[WeightSpec, list[str]]] = {}
     for kind in _KINDS:
         for entry in registry.all(kind):
             for spec in entry.component.weights:
                 specs.setdefault(spec.name, (spec, []))[1].append(entry.component.id)
+    for metric, needed in METRIC_WEIGHTS.items():
+        for spec in needed:
+            specs.setdefault(spec.name, (spec, []))[1].append(f"metric:{metric}")
     return specs
 
 
