@@ -58,20 +58,26 @@ def test_rerun_refuses_audio_that_changed(
 
 
 @pytest.mark.parametrize(
-    ("option", "message"),
+    ("option", "exit_code", "message"),
     [
-        ("steps", "should read key=value"),
-        ("colour=red", "no component of this chain has 'colour'"),
-        ("steps=0", "steps got 0"),
-        ("sd15.steps=3", "names 'sd15', which is not in this chain"),
+        ("steps", 2, "should read key=value"),  # usage errors: the option cannot be read as written
+        ("colour=red", 2, "no component of this chain has 'colour'"),
+        ("sd15.steps=3", 2, "names 'sd15', which is not in this chain"),
+        ("steps=0", 1, "steps got 0"),  # a value the schema refuses is a bad setting like any other
+        ("noise=loud", 1, "noise"),
     ],
 )
 def test_bad_params_are_one_line_errors(
-    capsys: pytest.CaptureFixture[str], drop_in: Callable[[str], Path], clip: Path, option: str, message: str
+    capsys: pytest.CaptureFixture[str],
+    drop_in: Callable[[str], Path],
+    clip: Path,
+    option: str,
+    exit_code: int,
+    message: str,
 ) -> None:
     drop_in("toy_plugin")
     code, _, err = _run(capsys, "generate", str(clip), "--chain", "toy-proj>toy-gen", "--param", option)
-    assert code == 1
+    assert code == exit_code
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err
 
 

@@ -1,6 +1,6 @@
 """Running work off the UI thread and reporting back through Qt signals.
 
-The core takes plain callables for progress (see STYLE.md, point 2); a
+The core takes plain callables for progress (CONTRIBUTING.md, "Long work"); a
 :class:`Task` hands such a callable to the work, and turns each call into a
 signal delivered on the UI thread.
 """
