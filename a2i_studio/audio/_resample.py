@@ -126,7 +126,7 @@ class _Filter:
     starts: tuple[int, ...]
     rows: tuple[np.ndarray, ...]
     length: tuple[int, int, bool]  # output frames = (input * num / den), rounded up if the flag is set
-    flip: tuple[int, np.ndarray, float] | None = None  # (start, row, seconds per output) for phase 0
+    flip: tuple[int, np.ndarray, float] | None = None  # (start, row, input samples per output) for phase 0
 
     @property
     def phases(self) -> int:
@@ -143,8 +143,8 @@ def _torchaudio_filter(orig_rate: int, new_rate: int) -> _Filter:
 
     torchaudio builds a ``[new, 2 * width + orig]`` kernel (rates divided by their gcd) in the
     waveform's dtype, float32 here, and applies it with a strided ``conv1d``. Entry ``(p, k)`` is
-    ``sinc(pi t) cos^2(pi t / 12) * base / orig`` at ``t = (k - width) / orig - p / new``, scaled by
-    ``base = 0.99 min(orig, new)`` and clamped to +-6. Outside ``|t| < 6`` the clamp leaves values
+    ``sin(pi t) / (pi t) * cos^2(pi t / 12) * base / orig`` at ``t = ((k - width) / orig - p / new) * base``
+    with ``base = 0.99 min(orig, new)``, clamped to +-6. Outside ``|t| < 6`` the clamp leaves values
     below 1e-20, so each row keeps only its main lobe (plus a margin); inside, the entries are
     computed with the same float32 operations in the same order.
     """
