@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import torch
     from PIL.Image import Image
 
+    from a2i_studio.core._events import TrainingEvents
+
 __all__ = [
     "Adapter",
     "CancelToken",
@@ -32,6 +34,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "RunContext",
+    "TextEncoding",
     "Trainer",
     "WeightSpec",
 ]
@@ -256,10 +259,75 @@ class Generator(Component):
         return {**super().describe(), "input_space": str(self.input_space)}
 
 
+class TextEncoding:
+    """Opt-in for a generator whose input space is a text-embedding space: it encodes prompts into it.
+
+    A generator that mixes this in (``class MyGenerator(Generator, TextEncoding)``)
+    can supply targets for adapter training (``a2i train adapter --generator ID``):
+    the adapter learns to map audio embeddings to what :meth:`encode_text` makes
+    of each training pair's caption.
+    """
+
+    def encode_text(self, text: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """``text`` as a value of the generator's input space, as ``generate`` would receive it.
+
+        Args:
+            text: The prompt; ``""`` gives the empty prompt's embedding.
+            params: The generator's parameters (resolved), e.g. which model encodes the text.
+            ctx: Device and dtype to load the text encoder with.
+        """
+        raise NotImplementedError
+
+
 class Trainer(Component):
-    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings."""
+    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings.
+
+    The contract every trainer keeps, built-in or plugin:
+
+    - **Settings.** :meth:`resolve_settings` turns what the user chose into every
+      setting: parameter defaults, then the chosen preset's values (:attr:`presets`),
+      then the values given. The CLI and the app resolve before calling :meth:`train`,
+      so ``train`` always receives every setting.
+    - **Resume.** Running again with the same ``out`` continues from its last
+      checkpoint (the number of epochs may change: the run is extended or
+      shortened); ``fresh=True`` starts over, and the old checkpoints are replaced
+      only once the new run has saved its first.
+    - **Reports.** ``progress`` gets plain :class:`Progress`; ``events`` gets the
+      richer :data:`~a2i_studio.core.TrainingEvent` stream and holds the pause
+      switch; ``cancel`` stops the run before its next step, keeping its last checkpoint.
+
+    :class:`a2i_studio.training.LoopTrainer` keeps this contract for a trainer
+    that supplies its data, model and step; a trainer may also implement
+    :meth:`train` itself.
+
+    Attributes:
+        presets: Setting values by preset name, applied under the values given;
+            a trainer with presets declares a ``preset`` :class:`ChoiceParam`.
+    """
 
     kind: ClassVar[str] = "trainer"
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def resolve_settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every setting: defaults, then the preset's values, then ``given``, each validated.
+
+        Args:
+            given: Setting values the user chose, by name (typed, or text as typed).
+
+        Returns:
+            One valid value for every parameter in :attr:`params`.
+
+        Raises:
+            ParamError: For an unknown setting or preset, or an invalid value.
+        """
+        from a2i_studio.core._params import resolve_params
+
+        chosen = dict(given)
+        preset_param = next((param for param in self.params if param.name == "preset"), None)
+        if preset_param is not None:
+            preset = preset_param.validate(chosen.get("preset", preset_param.default))
+            chosen = {**self.presets.get(preset, {}), **chosen}
+        return resolve_params(self.params, chosen, self.id)
 
     def train(
         self,
@@ -268,6 +336,19 @@ class Trainer(Component):
         settings: Mapping[str, Any],
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        events: TrainingEvents | None = None,
+        *,
+        fresh: bool = False,
     ) -> dict[str, Any]:
-        """Train on ``data``, write checkpoints and reports under ``out``, return final metrics."""
+        """Train on ``data``, write checkpoints and reports under ``out``, return the final metrics.
+
+        Args:
+            data: The dataset folder.
+            out: The run folder: checkpoints, reports, samples.
+            settings: Every setting (see :meth:`resolve_settings`).
+            progress: Called with plain progress reports.
+            cancel: Checked between steps; a cancelled run keeps its last checkpoint.
+            events: Where step losses, metrics, samples and checkpoints are reported; its pause switch is honoured.
+            fresh: Start over instead of resuming from ``out``'s checkpoint.
+        """
         raise NotImplementedError

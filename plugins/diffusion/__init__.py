@@ -29,6 +29,7 @@ from a2i_studio.core import (
     IntParam,
     Param,
     RunContext,
+    TextEncoding,
     TextParam,
 )
 from a2i_studio.hookspecs import hookimpl
@@ -74,8 +75,11 @@ def _params(family: Family, schedulers: bool) -> tuple[Param, ...]:
     return (*shared[:3], scheduler, *shared[3:])
 
 
-class DiffusionGenerator(Generator):
-    """A Stable Diffusion pipeline run from embeddings; subclasses fix the family."""
+class DiffusionGenerator(Generator, TextEncoding):
+    """A Stable Diffusion pipeline run from embeddings; subclasses fix the family.
+
+    It encodes prompts too (:class:`~a2i_studio.core.TextEncoding`), so adapters can be trained to its text space.
+    """
 
     family: ClassVar[Family]
     version = "1"
@@ -107,7 +111,7 @@ class DiffusionGenerator(Generator):
 
         return run(self.pipeline(params, ctx), self.family, value, params, ctx)
 
-    def encode_text(self, prompt: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
+    def encode_text(self, text: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
         """``prompt`` encoded by the model's own text encoder(s), as a value of :attr:`input_space` on the CPU.
 
         Adapter trainers use this to turn captions into training targets.
@@ -118,7 +122,7 @@ class DiffusionGenerator(Generator):
 
         pipeline = self.pipeline(params, ctx)
         with torch.no_grad():
-            encoded = encode_text(pipeline, self.family, prompt)
+            encoded = encode_text(pipeline, self.family, text)
         embeds: torch.Tensor = encoded["prompt_embeds"][0].float().cpu()
         if "pooled_prompt_embeds" in encoded:
             return {"sequence": embeds, "pooled": encoded["pooled_prompt_embeds"][0].float().cpu()}
