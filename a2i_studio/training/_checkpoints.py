@@ -29,7 +29,7 @@ import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from a2i_studio.errors import CheckpointError
 from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps, temp_path
@@ -202,14 +202,37 @@ def _write(folder: Path, checkpoint: TrainingCheckpoint) -> None:
         for key, tensor in tensors.items()
     }
     save_file(flat, str(folder / WEIGHTS))
-    # Through a Python file, so a full disk raises OSError(ENOSPC) rather than torch's opaque "enforce fail".
     with (folder / OPTIMIZER).open("wb") as handle:
-        torch.save({"optimizers": checkpoint.optimizers, "rng_state": checkpoint.rng_state}, handle)
+        writer = _Writer(handle)
+        try:
+            torch.save({"optimizers": checkpoint.optimizers, "rng_state": checkpoint.rng_state}, writer)
+        except RuntimeError:
+            if writer.error is not None:  # torch reports a failed write as its own "enforce fail"
+                raise writer.error from None
+            raise
     state = {**checkpoint.state, "step": checkpoint.step, "run": checkpoint.run, "score": checkpoint.score}
     (folder / STATE).write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
     for name in (WEIGHTS, OPTIMIZER, STATE):
         with (folder / name).open("rb") as handle:
             os.fsync(handle.fileno())
+
+
+class _Writer:
+    """A binary file for ``torch.save`` that keeps the ``OSError`` of a failed write (a full disk)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._handle.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        self._handle.flush()
 
 
 def _read_state(folder: Path) -> dict[str, Any]:
@@ -222,7 +245,8 @@ def _read_state(folder: Path) -> dict[str, Any]:
 
 
 def _damaged(folder: Path, name: str, error: BaseException) -> CheckpointError:
-    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+    # The library's own words, cut to their first sentence: some run to a paragraph of advice.
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0].split(". ")[0].rstrip(".")[:120]
     return CheckpointError(
         f"The training checkpoint {folder} cannot be read: {name} is damaged ({reason}); delete that folder to "
         "resume from the checkpoint before it, or run again with --fresh to start over."
