@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,13 @@ def _run_train(args: argparse.Namespace) -> int:
     given = {param.name: getattr(options, param.name) for param in trainer.params}
     chosen.update({name: value for name, value in given.items() if value is not None})
     settings = trainer.resolve_settings(chosen)
-    with progress_bar(log_every=30.0) as report:
-        metrics = trainer.train(options.data, options.out, settings, progress=report, fresh=options.fresh)
+    try:
+        with progress_bar(log_every=30.0) as report:
+            metrics = trainer.train(options.data, options.out, settings, progress=report, fresh=options.fresh)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; the checkpoints saved in {options.out / 'checkpoints'} are kept: run the same "
+              "command again to resume.", file=sys.stderr)
+        return 130
     if options.json:
         print_json(metrics)
     else:

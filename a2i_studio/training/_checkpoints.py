@@ -29,7 +29,7 @@ import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from a2i_studio.errors import CheckpointError
 from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps, temp_path
@@ -205,7 +205,9 @@ def _write(folder: Path, checkpoint: TrainingCheckpoint) -> None:
     with (folder / OPTIMIZER).open("wb") as handle:
         writer = _Writer(handle)
         try:
-            torch.save({"optimizers": checkpoint.optimizers, "rng_state": checkpoint.rng_state}, writer)
+            # torch only calls write and flush, which _Writer has.
+            torch.save({"optimizers": checkpoint.optimizers, "rng_state": checkpoint.rng_state},
+                       cast(BinaryIO, writer))
         except RuntimeError:
             if writer.error is not None:  # torch reports a failed write as its own "enforce fail"
                 raise writer.error from None
