@@ -11,12 +11,13 @@ from the PNGs alone (``a2i gallery rebuild``); stars live only in the index.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +30,11 @@ from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "read_recipe"]
+__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "read_recipe", "recipe_key"]
 
 RECIPE_KEY = "a2i-recipe"
 _INDEX_NAME = "index.sqlite"
+_BUSY_TIMEOUT_S = 60.0  # several processes of one batch write to one index; each waits its turn
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -42,10 +44,13 @@ CREATE TABLE IF NOT EXISTS images (
     chain TEXT NOT NULL,
     seed INTEGER NOT NULL,
     starred INTEGER NOT NULL DEFAULT 0,
-    recipe TEXT NOT NULL
+    recipe TEXT NOT NULL,
+    recipe_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS images_created ON images(created);
 """
+# What decides the pixels; when, where and by which app build an image was made does not.
+_KEY_FIELDS = ("segment", "chain", "components", "params", "seed")
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,21 @@ def read_recipe(path: Path) -> dict[str, Any]:
     return recipe
 
 
+def recipe_key(recipe: dict[str, Any]) -> str:
+    """A short hash of what decides an image's pixels: the same key, the same image.
+
+    It covers the audio's sha256 (not its name or place), the segment, the chain
+    and its component versions, every parameter, the mixed-in sounds and the seed;
+    it leaves out the creation time, the device, the dtype and the app version, so
+    a batch run again on another machine recognises what is already made.
+    """
+    audio = recipe.get("audio", {})
+    mix = [(other.get("sha256"), other.get("weight")) for other in recipe.get("mix", [])]
+    kept = {field: recipe.get(field) for field in _KEY_FIELDS}
+    text = json.dumps({**kept, "audio": audio.get("sha256"), "mix": mix}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 class Gallery:
     """The images of one gallery folder and their SQLite index.
 
@@ -101,10 +121,11 @@ class Gallery:
                 f"Cannot create the gallery folder {self.root} ({error.strerror}); choose another in Settings."
             ) from None
         self._remove_stale_temp_files()
-        self._db = sqlite3.connect(self.root / _INDEX_NAME, check_same_thread=False)
+        self._db = sqlite3.connect(self.root / _INDEX_NAME, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._add_recipe_keys()
 
     def close(self) -> None:
         """Close the index."""
@@ -174,6 +195,19 @@ class Gallery:
         if row is None:
             raise GalleryError(f"No image {item_id!r} in the gallery {self.root}; run 'a2i gallery list'.")
         return self._item(row)
+
+    def items_by_recipe_key(self, keys: Iterable[str]) -> dict[str, GalleryItem]:
+        """The newest image of each :func:`recipe_key` in ``keys`` that the gallery holds."""
+        found: dict[str, GalleryItem] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):  # SQLite caps the number of ? in one statement
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT * FROM images WHERE recipe_key IN ({', '.join('?' * len(chunk))}) ORDER BY created",
+                chunk,
+            ).fetchall()
+            found.update((row["recipe_key"], self._item(row)) for row in rows)
+        return found
 
     def count(self) -> int:
         """How many images are indexed."""
@@ -248,8 +282,8 @@ class Gallery:
     def _insert(self, item: GalleryItem) -> None:
         with self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe, "
+                "recipe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item.id,
                     str(item.path),
@@ -259,8 +293,23 @@ class Gallery:
                     item.seed,
                     int(item.starred),
                     json.dumps(item.recipe, sort_keys=True),
+                    recipe_key(item.recipe),
                 ),
             )
+
+    def _add_recipe_keys(self) -> None:
+        """Give an index made before recipe keys existed its key column, filled from the stored recipes."""
+        if "recipe_key" not in {row["name"] for row in self._db.execute("PRAGMA table_info(images)")}:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the column
+                if "recipe_key" not in {row["name"] for row in self._db.execute("PRAGMA table_info(images)")}:
+                    self._db.execute("ALTER TABLE images ADD COLUMN recipe_key TEXT NOT NULL DEFAULT ''")
+                    rows = self._db.execute("SELECT id, recipe FROM images").fetchall()
+                    self._db.executemany(
+                        "UPDATE images SET recipe_key = ? WHERE id = ?",
+                        [(recipe_key(json.loads(row["recipe"])), row["id"]) for row in rows],
+                    )
+        self._db.execute("CREATE INDEX IF NOT EXISTS images_recipe_key ON images(recipe_key)")
 
     def _item(self, row: sqlite3.Row) -> GalleryItem:
         return GalleryItem(

@@ -16,7 +16,7 @@ from a2i_studio.core._components import (
     ProgressCallback,
     RunContext,
     TextEncoding,
-    Trainer,
+    WeightExtractor,
     WeightSpec,
 )
 from a2i_studio.core._events import (
@@ -38,8 +38,9 @@ from a2i_studio.core._params import (
     TextParam,
     resolve_params,
 )
-from a2i_studio.core._registry import RegisteredComponent, Registry
+from a2i_studio.core._registry import CHAIN_KINDS, CORE, RegisteredComponent, Registry, component_label
 from a2i_studio.core._spaces import (
+    BUILTIN_SPACES,
     CLIP_TEXT_SD15,
     CLIP_TEXT_SD21,
     FFT_FRAMES,
@@ -50,10 +51,14 @@ from a2i_studio.core._spaces import (
     VGGISH_SEQUENCE,
     Space,
 )
+from a2i_studio.core._trainer import Trainer
 
 __all__ = [
+    "BUILTIN_SPACES",
+    "CHAIN_KINDS",
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
+    "CORE",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
     "MFCC_SUMMARY",
@@ -87,7 +92,9 @@ __all__ = [
     "Trainer",
     "TrainingEvent",
     "TrainingEvents",
+    "WeightExtractor",
     "WeightSpec",
+    "component_label",
     "find_chains",
     "mix_embeddings",
     "parse_chain",

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from a2i_studio.core._params import Param
 from a2i_studio.core._spaces import Space
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
     from PIL.Image import Image
-
-    from a2i_studio.core._events import TrainingEvents
 
 __all__ = [
     "Adapter",
@@ -35,7 +33,7 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "TextEncoding",
-    "Trainer",
+    "WeightExtractor",
     "WeightSpec",
 ]
 
@@ -259,11 +257,13 @@ class Generator(Component):
         return {**super().describe(), "input_space": str(self.input_space)}
 
 
-class TextEncoding:
-    """Opt-in for a generator whose input space is a text-embedding space: it encodes prompts into it.
+@runtime_checkable
+class TextEncoding(Protocol):
+    """A generator whose input space is a text-embedding space, and which encodes prompts into it.
 
-    A generator that mixes this in (``class MyGenerator(Generator, TextEncoding)``)
-    can supply targets for adapter training (``a2i train adapter --generator ID``):
+    Implement :meth:`encode_text` on your generator class (naming ``TextEncoding``
+    among its bases says so explicitly); the adapter trainer finds it by this
+    protocol, and uses it to make its targets (``a2i train adapter --generator ID``):
     the adapter learns to map audio embeddings to what :meth:`encode_text` makes
     of each training pair's caption.
     """
@@ -275,80 +275,32 @@ class TextEncoding:
             text: The prompt; ``""`` gives the empty prompt's embedding.
             params: The generator's parameters (resolved), e.g. which model encodes the text.
             ctx: Device and dtype to load the text encoder with.
-        """
-        raise NotImplementedError
-
-
-class Trainer(Component):
-    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings.
-
-    The contract every trainer keeps, built-in or plugin:
-
-    - **Settings.** :meth:`resolve_settings` turns what the user chose into every
-      setting: parameter defaults, then the chosen preset's values (:attr:`presets`),
-      then the values given. The CLI and the app resolve before calling :meth:`train`,
-      so ``train`` always receives every setting.
-    - **Resume.** Running again with the same ``out`` continues from its last
-      checkpoint (the number of epochs may change: the run is extended or
-      shortened); ``fresh=True`` starts over, and the old checkpoints are replaced
-      only once the new run has saved its first.
-    - **Reports.** ``progress`` gets plain :class:`Progress`; ``events`` gets the
-      richer :data:`~a2i_studio.core.TrainingEvent` stream and holds the pause
-      switch; ``cancel`` stops the run before its next step, keeping its last checkpoint.
-
-    :class:`a2i_studio.training.LoopTrainer` keeps this contract for a trainer
-    that supplies its data, model and step; a trainer may also implement
-    :meth:`train` itself.
-
-    Attributes:
-        presets: Setting values by preset name, applied under the values given;
-            a trainer with presets declares a ``preset`` :class:`ChoiceParam`.
-    """
-
-    kind: ClassVar[str] = "trainer"
-    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
-
-    def resolve_settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Every setting: defaults, then the preset's values, then ``given``, each validated.
-
-        Args:
-            given: Setting values the user chose, by name (typed, or text as typed).
 
         Returns:
-            One valid value for every parameter in :attr:`params`.
-
-        Raises:
-            ParamError: For an unknown setting or preset, or an invalid value.
+            A tensor of the input space's shape (a dict of tensors for a space with parts), on the CPU.
         """
-        from a2i_studio.core._params import resolve_params
+        ...
 
-        chosen = dict(given)
-        preset_param = next((param for param in self.params if param.name == "preset"), None)
-        if preset_param is not None:
-            preset = preset_param.validate(chosen.get("preset", preset_param.default))
-            chosen = {**self.presets.get(preset, {}), **chosen}
-        return resolve_params(self.params, chosen, self.id)
 
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Mapping[str, Any],
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        events: TrainingEvents | None = None,
-        *,
-        fresh: bool = False,
-    ) -> dict[str, Any]:
-        """Train on ``data``, write checkpoints and reports under ``out``, return the final metrics.
+@runtime_checkable
+class WeightExtractor(Protocol):
+    """A component that can keep the part of a big checkpoint it needs: ``a2i models extract ID FILE``.
+
+    Implement :meth:`extract_weights` on your component class (no base class
+    needed); the CLI finds it by this protocol. ImageBind's encoder keeps the
+    audio tower of the 4.5 GB all-modality checkpoint this way.
+    """
+
+    def extract_weights(self, source: Path) -> Path:
+        """Write the needed part of ``source`` where the component's ``load()`` looks first.
 
         Args:
-            data: The dataset folder.
-            out: The run folder: checkpoints, reports, samples.
-            settings: Every setting (see :meth:`resolve_settings`).
-            progress: Called with plain progress reports.
-            cancel: Checked between steps; a cancelled run keeps its last checkpoint.
-            events: Where step losses, metrics, samples and checkpoints are reported; its pause switch is honoured.
-            fresh: Start over instead of resuming from ``out``'s checkpoint.
+            source: The full checkpoint the user has.
+
+        Returns:
+            The file written.
+
+        Raises:
+            A2IError: One sentence naming ``source`` when it cannot be used (a ``CheckpointError``).
         """
-        raise NotImplementedError
+        ...

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from a2i_studio.training._checkpoints import CheckpointStore, TrainingCheckpoint
-    from a2i_studio.training._loop import COMMON_PARAMS, LoopTrainer, RunResult, Step, TrainingLoop, TrainingRun
+    from a2i_studio.training._loop import COMMON_PARAMS, RunResult, Step, TrainingLoop, TrainingRun
     from a2i_studio.training._order import epoch_permutation, shuffled_batches
     from a2i_studio.training._precision import make_accelerator, native_bf16, resolve_precision
     from a2i_studio.training._reports import plot_loss_curves, write_json
+    from a2i_studio.training._trainer import LoopTrainer
 
 __all__ = [
     "COMMON_PARAMS",
@@ -46,7 +47,7 @@ _MODULES = {
     "CheckpointStore": "_checkpoints",
     "TrainingCheckpoint": "_checkpoints",
     "COMMON_PARAMS": "_loop",
-    "LoopTrainer": "_loop",
+    "LoopTrainer": "_trainer",
     "RunResult": "_loop",
     "Step": "_loop",
     "TrainingLoop": "_loop",

@@ -1,6 +1,6 @@
-"""The training template: one ``train()`` for every trainer, which supplies only its data, model and step.
+"""What a trainer supplies to the training template, and what it is given: its loop, each step, the run.
 
-:meth:`LoopTrainer.train` is the whole run, the same for every trainer:
+The template (:class:`~a2i_studio.training.LoopTrainer`) runs the whole training, the same for every trainer:
 
 1. every setting resolved (defaults, preset, what was given), the precision
    chosen for the device, the accelerator made (one run across the processes
@@ -24,9 +24,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
 
-from a2i_studio.core import ChoiceParam, Trainer
+from a2i_studio.core import ChoiceParam
 from a2i_studio.training._precision import PRECISION_PARAM
 
 if TYPE_CHECKING:
@@ -36,16 +36,25 @@ if TYPE_CHECKING:
 
     from a2i_studio.core import CancelToken, ProgressCallback, TrainingEvents
 
-__all__ = ["COMMON_PARAMS", "LoopTrainer", "RunResult", "Step", "TrainingLoop", "TrainingRun"]
+__all__ = ["COMMON_PARAMS", "RunResult", "Step", "TrainingLoop", "TrainingRun"]
 
-T = TypeVar("T")
+
+class _Rows(Protocol):
+    """A list or tensor with one row per item of a batch."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice, /) -> Self: ...
+
+
+R = TypeVar("R", bound=_Rows)
 
 COMMON_PARAMS = (
     PRECISION_PARAM,
     ChoiceParam("export", "best", "which checkpoint becomes the finished model: best (lowest validation loss) "
                 "or last", choices=("best", "last")),
 )
-"""Settings every :class:`LoopTrainer` has, appended to its own parameters."""
+"""Settings every :class:`~a2i_studio.training.LoopTrainer` has, appended to its own parameters."""
 
 
 @dataclass(frozen=True)
@@ -66,17 +75,17 @@ class Step:
     process: int = 0
     processes: int = 1
 
-    def share(self, items: Sequence[T]) -> Sequence[T]:
+    def share(self, items: R) -> R:
         """This process's part of ``items`` (a list or tensor with one row per item of the batch)."""
         return items[self.process :: self.processes]
 
-    def weight(self, items: Sequence[Any]) -> float:
+    def weight(self, items: _Rows) -> float:
         """Multiply this process's mean loss by this, so the processes' averaged gradients equal one process's."""
         return self.processes * len(self.share(items)) / len(items)
 
 
 class TrainingRun:
-    """What a trainer's :meth:`LoopTrainer.prepare` is given: the accelerator and the run's reporting.
+    """What a trainer's ``LoopTrainer.prepare`` is given: the accelerator and the run's reporting.
 
     Attributes:
         accelerator: Places models and batches; ``prepare`` the model and optimizer with it.
@@ -194,54 +203,3 @@ class TrainingLoop(ABC):
     @abstractmethod
     def finish(self, out: Path, result: RunResult) -> dict[str, Any]:
         """Save the finished model (the weights now held); return metrics naming what was written."""
-
-
-class LoopTrainer(Trainer):
-    """A :class:`~a2i_studio.core.Trainer` whose :meth:`train` is the shared template (see the module).
-
-    A subclass declares its settings and presets and implements :meth:`prepare`.
-    The settings in :data:`COMMON_PARAMS` (``precision``, ``export``) are added to its own.
-
-    Attributes:
-        resume_may_change: Settings besides ``epochs``, ``precision`` and ``export`` that may differ
-            between a checkpoint and the run resuming it (sample cadence, output names).
-    """
-
-    resume_may_change: ClassVar[frozenset[str]] = frozenset()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "params" in cls.__dict__:
-            own = {param.name for param in cls.params}
-            cls.params = (*cls.params, *(param for param in COMMON_PARAMS if param.name not in own))
-
-    @abstractmethod
-    def prepare(self, data: Path, out: Path, settings: dict[str, Any], run: TrainingRun) -> TrainingLoop:
-        """Read the data and build the model and optimizer (prepared with ``run.accelerator``).
-
-        Args:
-            data: The dataset folder.
-            out: The run folder.
-            settings: Every setting, resolved.
-            run: The accelerator, precision and progress reporting.
-        """
-
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Any,
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-        events: TrainingEvents | None = None,
-        *,
-        fresh: bool = False,
-    ) -> dict[str, Any]:
-        """Train as the module describes; return the finished model's metrics (also in ``OUT/metrics.json``)."""
-        from a2i_studio.core import CancelToken, TrainingEvents
-        from a2i_studio.training._session import Session
-
-        session = Session(self, Path(data), Path(out), self.resolve_settings(settings), progress,
-                          cancel or CancelToken(), events or TrainingEvents())
-        return session.run(fresh)
-

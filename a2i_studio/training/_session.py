@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from a2i_studio.core import (
     CancelToken,
@@ -24,20 +24,26 @@ from a2i_studio.training._loop import RunResult, Step, TrainingLoop, TrainingRun
 from a2i_studio.training._precision import make_accelerator, resolve_precision
 from a2i_studio.training._reports import plot_loss_curves, write_json
 
-if TYPE_CHECKING:
-    from a2i_studio.training._loop import LoopTrainer
+__all__ = ["Prepare", "Session"]
 
-__all__ = ["Session"]
-
-_ALWAYS_MAY_CHANGE = frozenset({"epochs", "precision", "export"})
+Prepare = Callable[[Path, Path, dict[str, Any], TrainingRun], TrainingLoop]
+"""A trainer's ``prepare(data, out, settings, run)``."""
 
 
 class Session:
-    """The state of one call of :meth:`LoopTrainer.train`."""
+    """The state of one call of ``LoopTrainer.train``.
 
-    def __init__(self, trainer: LoopTrainer, data: Path, out: Path, settings: dict[str, Any],
-                 progress: ProgressCallback | None, cancel: CancelToken, events: TrainingEvents) -> None:
-        self.trainer, self.data, self.out, self.settings = trainer, data, out, settings
+    Args:
+        prepare: The trainer's ``prepare``.
+        title: The trainer's name, for the loss curve.
+        may_change: Settings that may differ from a checkpoint's when resuming it.
+    """
+
+    def __init__(self, prepare: Prepare, title: str, may_change: frozenset[str], data: Path, out: Path,
+                 settings: dict[str, Any], progress: ProgressCallback | None, cancel: CancelToken,
+                 events: TrainingEvents) -> None:
+        self.prepare, self.title, self.may_change = prepare, title, may_change
+        self.data, self.out, self.settings = data, out, settings
         self.progress, self.cancel, self.events = progress, cancel, events
         self.store = CheckpointStore(out / "checkpoints")
 
@@ -55,7 +61,7 @@ class Session:
                           lambda: self._cancelled(0, 0))
 
         # 2. The trainer's data, model and optimizer, then the checkpoint's state over them.
-        loop = self.trainer.prepare(self.data, self.out, self.settings, run)
+        loop = self.prepare(self.data, self.out, self.settings, run)
         key = loop.round_name or "round"
         rounds = loop.rounds()
         total = sum(len(steps) for steps in rounds)
@@ -106,7 +112,7 @@ class Session:
                 plot_loss_curves(self.out / "loss_curve.png", {
                     "train loss": [row["train_loss"] for row in history],
                     loop.best_by: [row[loop.best_by] for row in history],
-                }, title=f"{self.trainer.name}: train loss and {loop.best_by} per {key}")
+                }, title=f"{self.title}: train loss and {loop.best_by} per {key}")
             accelerator.wait_for_everyone()
         seconds += time.monotonic() - started
 
@@ -143,8 +149,7 @@ class Session:
 
     def _check_settings(self, checkpoint: TrainingCheckpoint) -> None:
         saved = checkpoint.state["settings"]
-        may_change = _ALWAYS_MAY_CHANGE | self.trainer.resume_may_change
-        for name in sorted((set(saved) | set(self.settings)) - may_change):
+        for name in sorted((set(saved) | set(self.settings)) - self.may_change):
             if saved.get(name) != self.settings.get(name):
                 raise CheckpointError(
                     f"The checkpoint in {self.store.folder} was trained with {name}={saved.get(name)!r}, not "

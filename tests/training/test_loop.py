@@ -19,11 +19,13 @@ from a2i_studio.core import (
     CheckpointEvent,
     EvaluationEvent,
     Progress,
+    Registry,
     StepEvent,
+    Trainer,
     TrainingEvent,
     TrainingEvents,
 )
-from a2i_studio.errors import Cancelled, CheckpointError, ParamError
+from a2i_studio.errors import Cancelled, CheckpointError, ParamError, PluginError
 from a2i_studio.training import CheckpointStore, Step, resolve_precision
 
 HERE = Path(__file__).parent
@@ -56,6 +58,21 @@ def test_every_setting_reaches_a_plugin_trainer_through_the_cli(
                  "--fresh"]) == 0
     assert json.loads((tmp_path / "b" / "settings.json").read_text())["epochs"] == 3  # given wins over the preset
     assert json.loads((tmp_path / "b" / "settings.json").read_text())["fresh"] is True
+
+
+def test_a_trainer_without_the_contracts_arguments_is_refused_at_registration() -> None:
+    class OldTrainer(Trainer):
+        id = "old"
+        name = "Old"
+
+        def train(self, data: Path, out: Path, settings: Any, progress: Any = None, cancel: Any = None) -> Any:
+            return {}
+
+    registry = Registry().for_plugin("old_plugin")
+    with pytest.raises(PluginError, match=r"train\(\) does not take events or fresh; write it as train\(self, data"):
+        registry.add_trainer(OldTrainer())
+    registry.add_trainer(LineTrainer())
+    assert registry.get("trainer", "line") is not None
 
 
 def test_presets_sit_under_given_values_and_common_settings_are_added() -> None:

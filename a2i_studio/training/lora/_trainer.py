@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio.core import Registry
-from a2i_studio.training._loop import LoopTrainer
+from a2i_studio.training._trainer import LoopTrainer
 from a2i_studio.training.lora._settings import PRESETS, lora_params, settings_from
 
 if TYPE_CHECKING:
