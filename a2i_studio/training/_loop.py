@@ -118,7 +118,7 @@ class TrainingRun:
         """Whether this process writes the files."""
         return bool(self.accelerator.is_main_process)
 
-    def report(self, done: int, total: int, stage: str, preview: Image | None = None) -> None:
+    def report(self, done: int, total: int, stage: str) -> None:
         """Report progress while preparing (reading data, encoding); stops here if cancelled."""
         from a2i_studio.core import Progress
         from a2i_studio.errors import Cancelled
@@ -126,7 +126,7 @@ class TrainingRun:
         if self._cancel.cancelled:
             raise Cancelled(self._cancelled())
         if self._progress is not None and self.is_main:
-            self._progress(Progress(done, total, stage, preview))
+            self._progress(Progress(done, total, stage))
 
     def samples(self, step: int, images: Sequence[Image]) -> None:
         """Save sample images as ``OUT/samples/step-NNNNNN-I.png`` and show them."""
@@ -139,10 +139,6 @@ class TrainingRun:
         for index, image in enumerate(images):
             image.save(folder / f"step-{step:06d}-{index}.png")
         self._events.emit(SampleEvent(step, tuple(images)))
-        if self._progress is not None:
-            from a2i_studio.core import Progress
-
-            self._progress(Progress(step, step, f"samples at step {step}", images[0]))
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,9 @@ def test_events_report_steps_evaluations_and_checkpoints_and_pause_holds_the_run
 
 
 def test_precision_auto_takes_bf16_only_where_it_is_native(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A CPU without AVX512-BF16 or AMX (the machine's own answers, replaced; the same on a GPU machine).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
     assert resolve_precision("auto") == "no"
