@@ -15,9 +15,17 @@ from a2i_studio.core._components import (
     Progress,
     ProgressCallback,
     RunContext,
-    Trainer,
+    TextEncoding,
     WeightExtractor,
     WeightSpec,
+)
+from a2i_studio.core._events import (
+    CheckpointEvent,
+    EvaluationEvent,
+    SampleEvent,
+    StepEvent,
+    TrainingEvent,
+    TrainingEvents,
 )
 from a2i_studio.core._mixing import mix_embeddings
 from a2i_studio.core._params import (
@@ -43,6 +51,7 @@ from a2i_studio.core._spaces import (
     VGGISH_SEQUENCE,
     Space,
 )
+from a2i_studio.core._trainer import Trainer
 
 __all__ = [
     "BUILTIN_SPACES",
@@ -60,9 +69,11 @@ __all__ = [
     "BoolParam",
     "CancelToken",
     "Chain",
+    "CheckpointEvent",
     "ChoiceParam",
     "Component",
     "Encoder",
+    "EvaluationEvent",
     "FloatParam",
     "Generator",
     "IntParam",
@@ -73,9 +84,14 @@ __all__ = [
     "RegisteredComponent",
     "Registry",
     "RunContext",
+    "SampleEvent",
     "Space",
+    "StepEvent",
+    "TextEncoding",
     "TextParam",
     "Trainer",
+    "TrainingEvent",
+    "TrainingEvents",
     "WeightExtractor",
     "WeightSpec",
     "component_label",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["build", "connect_views", "update_recent"]
 
 _NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
-              "plugins", "models", "train_lora")
+              "plugins", "models", "train", "train_lora")
 
 
 def build(window: MainWindow) -> dict[str, QAction]:
@@ -44,6 +44,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
         ("&Tools", "plugins", "&Plugins…", None),
         ("&Tools", "models", "&Models…", None),
+        ("&Tools", "train", "&Train a model…", None),
         ("&Tools", "train_lora", "Train &LoRA…", None),
         ("&Tools", "settings", "&Settings…", None),
         ("&Help", "log", "Open &log file", None),
@@ -93,9 +94,10 @@ def connect_views(window: MainWindow) -> None:
     actions["audition"].triggered.connect(partial(_on_audition_triggered, window))
     actions["plugins"].triggered.connect(partial(_on_plugins_triggered, window))
     actions["models"].triggered.connect(partial(_on_models_triggered, window))
+    actions["train"].triggered.connect(partial(_on_train_triggered, window))
     actions["train_lora"].triggered.connect(partial(_on_train_lora_triggered, window))
     for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel", "plugins", "models",
-                "train_lora"):
+                "train", "train_lora"):
         actions[key].setEnabled(True)
 
 
@@ -164,11 +166,24 @@ def _on_models_triggered(window: MainWindow) -> None:
         _show_dialog(window, "models", ModelsDialog(window.backend.plugins.registry, window.backend.weights, window))
 
 
+def _on_train_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.training_wizard import TrainingWizard
+
+    if window.backend is not None:
+        _show_dialog(window, "train", TrainingWizard(window.backend.plugins.registry, parent=window))
+
+
 def _on_train_lora_triggered(window: MainWindow) -> None:
+    from a2i_studio.core import Trainer
     from a2i_studio.gui.lora_wizard import LoraWizard
 
-    registry = window.backend.plugins.registry if window.backend is not None else None
-    _show_dialog(window, "lora", LoraWizard(registry, window.chain_panel, window))
+    trainer = window.backend.plugins.registry.get("trainer", "lora") if window.backend is not None else None
+    if isinstance(trainer, Trainer):
+        _show_dialog(window, "lora", LoraWizard(trainer, window.chain_panel, window))
+    else:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Train LoRA", "The lora trainer is not installed or its plugin "
+                          "is disabled; see Tools > Plugins.", parent=window)
+        _show_dialog(window, "lora", box)
 
 
 def _on_settings_triggered(window: MainWindow) -> None:

@@ -29,8 +29,9 @@ def test_a_plugin_exiting_in_a_worker_is_a_failure_the_ui_hears(qtbot: QtBot) ->
     from a2i_studio.gui.workers import start_task
 
     outcomes: list[BaseException] = []
-    with qtbot.waitSignal(start_task(lambda: sys.exit(3), on_done=print, on_failed=outcomes.append).signals.failed):
-        pass
+    # Wait on what the UI hears (on_failed), not on the signal: the task may finish before a wait could connect.
+    start_task(lambda: sys.exit(3), on_done=print, on_failed=outcomes.append)
+    qtbot.waitUntil(lambda: bool(outcomes))
     assert isinstance(outcomes[0], SystemExit) and outcomes[0].code == 3
 
 
