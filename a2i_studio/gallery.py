@@ -4,35 +4,48 @@ Each image is a PNG whose ``a2i-recipe`` text chunk holds the full recipe
 (audio name and sha256, segment, chain ids and versions, every parameter,
 seed, app version). PNGs are written to a temporary file and moved into place
 with ``os.replace``, and only then indexed, so a crash never leaves a
-half-written image or an index row without its file. The index can be rebuilt
-from the PNGs alone (``a2i gallery rebuild``); stars live only in the index.
+half-written image; if indexing fails the PNG is removed again, and a PNG the
+index misses (a kill between the two steps) is indexed when the gallery is
+next opened. The index can be rebuilt from the PNGs alone (``a2i gallery
+rebuild``): the new rows are swapped in by one transaction, unreadable files
+are skipped with a reason, and stars follow each image's bytes. A damaged
+``index.sqlite`` is moved aside and rebuilt when the gallery opens.
+
+Several processes may share a gallery: SQLite runs in WAL mode with a busy
+timeout, so writers take turns, and only temporary files whose writer is gone
+(:func:`a2i_studio.files.is_stale_temp`) are cleaned up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
+import logging
 import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio import config
 from a2i_studio.errors import GalleryError
-from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps
+from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps, sha256_file
+from a2i_studio.recipes import RECIPE_KEY, check_recipe, read_recipe
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "read_recipe"]
+__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe"]
 
-RECIPE_KEY = "a2i-recipe"
+log = logging.getLogger(__name__)
+
 _INDEX_NAME = "index.sqlite"
+_BUSY_TIMEOUT_S = 30.0  # other processes (a batch, the app) may hold the write lock for a moment
+_CORRUPT_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
@@ -48,7 +61,7 @@ CREATE INDEX IF NOT EXISTS images_created ON images(created);
 """
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class GalleryItem:
     """One image in the gallery."""
 
@@ -62,34 +75,34 @@ class GalleryItem:
     recipe: dict[str, Any]
 
 
-def read_recipe(path: Path) -> dict[str, Any]:
-    """The recipe stored in a gallery PNG.
+@dataclasses.dataclass(frozen=True)
+class RebuildReport:
+    """What :meth:`Gallery.rebuild` did.
 
-    Raises:
-        GalleryError: If the file is not a PNG or carries no recipe.
+    Attributes:
+        indexed: Images in the new index.
+        starred: Of those, how many kept their star.
+        skipped: Each PNG that could not be read, with the one-sentence reason.
     """
-    from PIL import Image as PILImage
 
-    try:
-        with PILImage.open(path) as image:
-            image.load()
-            text = getattr(image, "text", {}).get(RECIPE_KEY)
-    except (OSError, SyntaxError) as error:
-        raise GalleryError(f"{path} is not a readable PNG ({error}); pick an image saved by a2i-studio.") from None
-    if text is None:
-        raise GalleryError(f"{path} carries no a2i recipe; only images saved by a2i-studio can be re-run.")
-    try:
-        recipe: dict[str, Any] = json.loads(text)
-    except ValueError:
-        raise GalleryError(f"The recipe inside {path} is damaged; the image cannot be re-run.") from None
-    return recipe
+    indexed: int
+    starred: int
+    skipped: tuple[tuple[Path, str], ...]
 
 
 class Gallery:
     """The images of one gallery folder and their SQLite index.
 
     Args:
-        root: The gallery folder; ``None`` for the user's (``A2I_GALLERY_DIR`` or the data dir).
+        root: The gallery folder; ``None`` for the user's (``A2I_GALLERY_DIR``, Settings, or the data dir).
+
+    Attributes:
+        root: The gallery folder.
+        repaired: Where a damaged index was moved when this gallery opened (it was rebuilt
+            from the PNGs), or ``None``.
+
+    Raises:
+        GalleryError: If the folder cannot be created or the index cannot be opened.
     """
 
     def __init__(self, root: Path | None = None) -> None:
@@ -101,10 +114,13 @@ class Gallery:
                 f"Cannot create the gallery folder {self.root} ({error.strerror}); choose another in Settings."
             ) from None
         self._remove_stale_temp_files()
-        self._db = sqlite3.connect(self.root / _INDEX_NAME, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self.repaired: Path | None = None
+        try:
+            self._db = self._connect()
+        except _DamagedIndex:
+            self._repair()
+        else:
+            self._heal()
 
     def close(self) -> None:
         """Close the index."""
@@ -114,12 +130,14 @@ class Gallery:
         """Save ``image`` with ``recipe`` in its PNG, atomically, and index it.
 
         Raises:
-            GalleryError: If the disk is full or the folder is not writable; nothing is left behind.
+            GalleryError: If the recipe's indexed fields are wrong (a seed out of range, say), the
+                disk is full, the folder is not writable or the index cannot take the row; nothing
+                is left behind.
         """
         from PIL.PngImagePlugin import PngInfo
 
         created = datetime.now(UTC)
-        recipe = {"created": created.isoformat(), **recipe}
+        recipe = check_recipe({"created": created.isoformat(), **recipe}, "the new image")
         item_id = f"{created:%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:6]}"
         folder = self.root / f"{created:%Y-%m-%d}"
         path = folder / f"{item_id}.png"
@@ -129,17 +147,14 @@ class Gallery:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", pnginfo=metadata)
         self._write_atomically(path, buffer.getvalue())
-        item = GalleryItem(
-            id=item_id,
-            path=path,
-            created=str(recipe["created"]),
-            audio_name=str(recipe.get("audio", {}).get("name", "")),
-            chain=str(recipe.get("chain", "")),
-            seed=int(recipe.get("seed", 0)),
-            starred=False,
-            recipe=recipe,
-        )
-        self._insert(item)
+        item = _item(path, recipe)
+        try:
+            self._insert(item)
+        except sqlite3.Error as error:
+            # The PNG goes too, so the folder and the index agree; if even that fails, the next open indexes it.
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise self._index_error(error) from None
         return item
 
     def items(
@@ -162,7 +177,7 @@ class Gallery:
             f"SELECT * FROM images {where} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?",
             (*values, limit, offset),
         ).fetchall()
-        return [self._item(row) for row in rows]
+        return [self._from_row(row) for row in rows]
 
     def get(self, item_id: str) -> GalleryItem:
         """The image ``item_id``.
@@ -173,7 +188,7 @@ class Gallery:
         row = self._db.execute("SELECT * FROM images WHERE id = ?", (item_id,)).fetchone()
         if row is None:
             raise GalleryError(f"No image {item_id!r} in the gallery {self.root}; run 'a2i gallery list'.")
-        return self._item(row)
+        return self._from_row(row)
 
     def count(self) -> int:
         """How many images are indexed."""
@@ -214,17 +229,113 @@ class Gallery:
         added = 0
         for path in self._pngs():
             if str(path) not in known:
-                with contextlib.suppress(GalleryError):  # foreign PNGs in the folder are left alone
+                with contextlib.suppress(GalleryError):  # foreign or damaged PNGs in the folder are left alone
                     self._insert(self._item_from_png(path))
                     added += 1
         return added, len(dropped)
 
-    def rebuild(self) -> int:
-        """Throw the index away and rebuild it from the PNGs; returns how many were indexed."""
-        with self._db:
-            self._db.execute("DELETE FROM images")
-        added, _ = self.sync()
-        return added
+    def rebuild(self) -> RebuildReport:
+        """Rebuild the index from the PNGs alone, keeping stars.
+
+        The new rows are gathered beside the old index and swapped in by one
+        transaction, so a failure half way (or another process reading) sees
+        the old index whole. A star stays with the image whose bytes it was
+        given to, wherever that file now is. Rows that other processes add
+        meanwhile are kept.
+
+        Raises:
+            GalleryError: If the index cannot be written (the old one is left as it was).
+        """
+        starred_hashes = self._starred_hashes()
+        scanned: set[str] = set()
+        items: list[GalleryItem] = []
+        skipped: list[tuple[Path, str]] = []
+        for path in self._pngs():
+            scanned.add(str(path))
+            try:
+                item = self._item_from_png(path)
+            except GalleryError as error:
+                skipped.append((path, str(error)))
+                continue
+            items.append(dataclasses.replace(item, starred=_has_hash(path, starred_hashes)))
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")  # one writer from here to the commit
+                stale = [
+                    (row["id"],)
+                    for row in self._db.execute("SELECT id, path FROM images")
+                    if row["path"] in scanned or not Path(row["path"]).exists()
+                ]
+                self._db.executemany("DELETE FROM images WHERE id = ?", stale)
+                self._db.executemany(_INSERT, [_row(item) for item in items])
+        except sqlite3.Error as error:
+            raise self._index_error(error) from None
+        return RebuildReport(len(items), sum(item.starred for item in items), tuple(skipped))
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the index and check it.
+
+        Raises:
+            _DamagedIndex: The file is not a database or fails SQLite's quick check.
+            GalleryError: It cannot be opened for another reason (permissions, a full disk).
+        """
+        index = self.root / _INDEX_NAME
+        try:
+            db = sqlite3.connect(index, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+        except sqlite3.Error as error:
+            raise self._open_error(error) from None
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as error:
+            db.close()
+            if (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF in _CORRUPT_CODES:
+                raise _DamagedIndex(str(error)) from None
+            raise self._open_error(error) from None
+        if verdict != "ok":
+            db.close()
+            raise _DamagedIndex(verdict)
+        return db
+
+    def _open_error(self, error: sqlite3.Error) -> GalleryError:
+        return GalleryError(
+            f"The gallery index {self.root / _INDEX_NAME} cannot be opened ({error}); check the folder's "
+            "permissions and free space, or choose another gallery folder in Settings."
+        )
+
+    def _repair(self) -> None:
+        """Move a damaged index aside, start a new one and fill it from the PNGs."""
+        index = self.root / _INDEX_NAME
+        aside = index.with_name(f"{_INDEX_NAME}.damaged-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{index}{suffix}", f"{aside}{suffix}")
+        self._db = self._connect()
+        report = self.rebuild()
+        self.repaired = aside
+        log.warning(
+            "The gallery index %s was damaged: it was moved to %s and rebuilt from %d images "
+            "(stars could not be recovered, %d unreadable files skipped).",
+            index, aside, report.indexed, len(report.skipped),
+        )
+
+    def _heal(self) -> None:
+        """Index PNGs a failed or killed write left unindexed (cheap when nothing is missing)."""
+        on_disk = sum(1 for _ in self._pngs())
+        if on_disk != self.count():
+            with contextlib.suppress(sqlite3.Error):  # a busy or full disk: the next open tries again
+                self.sync()
+
+    def _starred_hashes(self) -> dict[int, set[str]]:
+        """The sha256 of every starred image's file, by file size (so only same-sized files are hashed)."""
+        hashes: dict[int, set[str]] = {}
+        for row in self._db.execute("SELECT path FROM images WHERE starred = 1"):
+            path = Path(row["path"])
+            with contextlib.suppress(OSError, ValueError):  # gone or replaced: nothing to carry over
+                hashes.setdefault(path.stat().st_size, set()).add(sha256_file(path))
+        return hashes
 
     def _pngs(self) -> Iterator[Path]:
         for path in sorted(self.root.glob("*/*.png")):
@@ -232,37 +343,24 @@ class Gallery:
                 yield path
 
     def _item_from_png(self, path: Path) -> GalleryItem:
-        recipe = read_recipe(path)
-        created = str(recipe.get("created", ""))
-        return GalleryItem(
-            id=path.stem,
-            path=path,
-            created=created,
-            audio_name=str(recipe.get("audio", {}).get("name", "")),
-            chain=str(recipe.get("chain", "")),
-            seed=int(recipe.get("seed", 0)),
-            starred=False,
-            recipe=recipe,
-        )
+        return _item(path, read_recipe(path))
 
     def _insert(self, item: GalleryItem) -> None:
         with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    item.id,
-                    str(item.path),
-                    item.created,
-                    item.audio_name,
-                    item.chain,
-                    item.seed,
-                    int(item.starred),
-                    json.dumps(item.recipe, sort_keys=True),
-                ),
-            )
+            self._db.execute(_INSERT, _row(item))
 
-    def _item(self, row: sqlite3.Row) -> GalleryItem:
+    def _index_error(self, error: sqlite3.Error) -> GalleryError:
+        index = self.root / _INDEX_NAME
+        if is_disk_full(error):
+            return GalleryError(
+                f"The disk holding the gallery index {index} is full; free some space or choose another "
+                "gallery folder in Settings. Nothing was saved."
+            )
+        return GalleryError(
+            f"The gallery index {index} could not be updated ({error}); run 'a2i gallery rebuild'. Nothing was saved."
+        )
+
+    def _from_row(self, row: sqlite3.Row) -> GalleryItem:
         return GalleryItem(
             id=row["id"],
             path=Path(row["path"]),
@@ -293,3 +391,48 @@ class Gallery:
         for folder in self.root.iterdir():
             if folder.is_dir():
                 remove_stale_temps(folder)
+
+
+_INSERT = (
+    "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _item(path: Path, recipe: dict[str, Any]) -> GalleryItem:
+    """The index entry of the PNG at ``path``; ``recipe`` has passed :func:`check_recipe`."""
+    return GalleryItem(
+        id=path.stem,
+        path=path,
+        created=str(recipe.get("created", "")),
+        audio_name=str(recipe["audio"].get("name", "")),
+        chain=recipe["chain"],
+        seed=recipe["seed"],
+        starred=False,
+        recipe=recipe,
+    )
+
+
+def _row(item: GalleryItem) -> tuple[Any, ...]:
+    return (
+        item.id,
+        str(item.path),
+        item.created,
+        item.audio_name,
+        item.chain,
+        item.seed,
+        int(item.starred),
+        json.dumps(item.recipe, sort_keys=True),
+    )
+
+
+def _has_hash(path: Path, hashes: dict[int, set[str]]) -> bool:
+    """Whether ``path``'s sha256 is among ``hashes`` (keyed by file size, so most files are not read)."""
+    with contextlib.suppress(OSError, ValueError):  # gone or replaced since the scan: no star to keep
+        candidates = hashes.get(path.stat().st_size, set())
+        return bool(candidates) and sha256_file(path) in candidates
+    return False
+
+
+class _DamagedIndex(Exception):
+    """``index.sqlite`` is not a database or fails SQLite's quick check."""
