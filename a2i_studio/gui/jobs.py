@@ -11,10 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QThread, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QDeadlineTimer,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QThread,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QImage
 
 from a2i_studio.core import CancelToken, Progress
+from a2i_studio.gui.workers import wait_for_workers
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -176,15 +187,20 @@ class JobQueue(QAbstractListModel):
             job.cancel.cancel()
             self.dataChanged.emit(self.index(0), self.index(0))
 
-    def shutdown(self) -> None:
-        """Drop queued jobs, cancel the running one and stop the worker thread."""
+    def shutdown(self, deadline: QDeadlineTimer) -> bool:
+        """Drop queued jobs, cancel the running one and stop the worker thread.
+
+        Returns:
+            Whether the thread stopped before ``deadline``; a job stuck in a call that ignores
+            cancel may keep it running.
+        """
         running = self.running
         self.beginResetModel()
         self.jobs = [running] if running else []
         self.endResetModel()
         self.cancel_running()
         self._thread.quit()
-        self._thread.wait()
+        return wait_for_workers(self._thread, "the job queue", deadline)
 
     def _start_next(self) -> None:
         if not self.jobs or self.jobs[0].running or not self._thread.isRunning():

@@ -3,16 +3,27 @@
 The core takes plain callables for progress (see STYLE.md, point 2); a
 :class:`Task` hands such a callable to the work, and turns each call into a
 signal delivered on the UI thread.
+
+Quitting never waits for work without a bound: :func:`wait_for_workers`
+gives running work until a shared deadline (:data:`QUIT_WAIT_SECONDS` after
+Quit) and logs what is still running, so a worker stuck in a call that
+ignores cancel (a plugin, a blocking read) cannot freeze Quit.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QDeadlineTimer, QObject, QRunnable, QThread, QThreadPool, Signal
 
-__all__ = ["Task", "start_task"]
+__all__ = ["QUIT_WAIT_SECONDS", "Task", "quit_deadline", "start_task", "wait_for_workers"]
+
+QUIT_WAIT_SECONDS = 5.0
+"""How long Quit waits, in all, for cancelled work to stop before the app leaves without it."""
+
+log = logging.getLogger(__name__)
 
 _running: set[Task] = set()  # keeps each task's Python side alive until it has reported
 
@@ -79,3 +90,26 @@ def start_task(
         task.signals.progress.connect(on_progress)
     (pool or QThreadPool.globalInstance()).start(task)
     return task
+
+
+def quit_deadline() -> QDeadlineTimer:
+    """The deadline shared by every wait of one Quit: :data:`QUIT_WAIT_SECONDS` from now."""
+    return QDeadlineTimer(int(QUIT_WAIT_SECONDS * 1000))
+
+
+def wait_for_workers(workers: QThreadPool | QThread, what: str, deadline: QDeadlineTimer) -> bool:
+    """Wait until ``workers`` are done or ``deadline`` passes; log it and return ``False`` if they are not.
+
+    Args:
+        workers: A thread pool (waits for its tasks) or a thread (waits for it to finish).
+        what: What the workers do, for the log ("the job queue").
+        deadline: When to give up (see :func:`quit_deadline`).
+    """
+    milliseconds = max(0, deadline.remainingTime())
+    done = workers.waitForDone(milliseconds) if isinstance(workers, QThreadPool) else workers.wait(milliseconds)
+    if not done:
+        log.warning(
+            "Quit: %s did not stop within %.0f s of being cancelled; a2i-studio leaves without waiting for it.",
+            what, QUIT_WAIT_SECONDS,
+        )
+    return done
