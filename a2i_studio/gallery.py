@@ -58,6 +58,11 @@ CREATE TABLE IF NOT EXISTS images (
     recipe TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS images_created ON images(created);
+-- The bytes each star was given to (sha256 and size of the PNG), so a rebuild finds them wherever they are.
+CREATE TABLE IF NOT EXISTS stars (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL
+);
 """
 
 
@@ -195,9 +200,17 @@ class Gallery:
         return int(self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 
     def set_starred(self, item_id: str, starred: bool) -> None:
-        """Star or unstar an image."""
+        """Star or unstar an image (the star is also kept by the PNG's content, for :meth:`rebuild`)."""
+        row = self._db.execute("SELECT path FROM images WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            return
+        key = _content_key(Path(row["path"]))
         with self._db:
             self._db.execute("UPDATE images SET starred = ? WHERE id = ?", (int(starred), item_id))
+            if key is not None and starred:
+                self._db.execute("INSERT OR REPLACE INTO stars (sha256, size) VALUES (?, ?)", key)
+            elif key is not None:
+                self._db.execute("DELETE FROM stars WHERE sha256 = ?", key[:1])
 
     def delete(self, item_id: str) -> Path:
         """Move an image to the gallery's trash folder; returns where it went (for undo)."""
@@ -246,9 +259,10 @@ class Gallery:
         Raises:
             GalleryError: If the index cannot be written (the old one is left as it was).
         """
-        starred_hashes = self._starred_hashes()
+        starred = self._starred_hashes()
         scanned: set[str] = set()
         items: list[GalleryItem] = []
+        stars: list[tuple[str, int]] = []
         skipped: list[tuple[Path, str]] = []
         for path in self._pngs():
             scanned.add(str(path))
@@ -257,7 +271,11 @@ class Gallery:
             except GalleryError as error:
                 skipped.append((path, str(error)))
                 continue
-            items.append(dataclasses.replace(item, starred=_has_hash(path, starred_hashes)))
+            key = _content_key(path) if path.stat().st_size in starred else None
+            if key is not None and key[0] in starred[key[1]]:
+                stars.append(key)
+                item = dataclasses.replace(item, starred=True)
+            items.append(item)
         try:
             with self._db:
                 self._db.execute("BEGIN IMMEDIATE")  # one writer from here to the commit
@@ -268,9 +286,11 @@ class Gallery:
                 ]
                 self._db.executemany("DELETE FROM images WHERE id = ?", stale)
                 self._db.executemany(_INSERT, [_row(item) for item in items])
+                self._db.execute("DELETE FROM stars")
+                self._db.executemany("INSERT OR REPLACE INTO stars (sha256, size) VALUES (?, ?)", stars)
         except sqlite3.Error as error:
-            raise self._index_error(error) from None
-        return RebuildReport(len(items), sum(item.starred for item in items), tuple(skipped))
+            raise self._index_error(error, "the old index is kept") from None
+        return RebuildReport(len(items), len(stars), tuple(skipped))
 
     def _connect(self) -> sqlite3.Connection:
         """Open the index and check it.
@@ -287,6 +307,8 @@ class Gallery:
         try:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
+            # A power cut may lose the last rows (never corrupt the index); opening re-indexes their PNGs.
+            db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.Error as error:
@@ -329,12 +351,17 @@ class Gallery:
                 self.sync()
 
     def _starred_hashes(self) -> dict[int, set[str]]:
-        """The sha256 of every starred image's file, by file size (so only same-sized files are hashed)."""
+        """The sha256 of every star's PNG, by file size (so a rebuild hashes only files of a starred size).
+
+        From the stars table, and from the files of starred rows (stars given before the table existed).
+        """
         hashes: dict[int, set[str]] = {}
+        keys = list(self._db.execute("SELECT sha256, size FROM stars"))
         for row in self._db.execute("SELECT path FROM images WHERE starred = 1"):
-            path = Path(row["path"])
-            with contextlib.suppress(OSError, ValueError):  # gone or replaced: nothing to carry over
-                hashes.setdefault(path.stat().st_size, set()).add(sha256_file(path))
+            key = _content_key(Path(row["path"]))
+            keys += [key] if key is not None else []
+        for sha256, size in keys:
+            hashes.setdefault(size, set()).add(sha256)
         return hashes
 
     def _pngs(self) -> Iterator[Path]:
@@ -349,16 +376,14 @@ class Gallery:
         with self._db:
             self._db.execute(_INSERT, _row(item))
 
-    def _index_error(self, error: sqlite3.Error) -> GalleryError:
+    def _index_error(self, error: sqlite3.Error, outcome: str = "nothing was saved") -> GalleryError:
         index = self.root / _INDEX_NAME
         if is_disk_full(error):
             return GalleryError(
-                f"The disk holding the gallery index {index} is full; free some space or choose another "
-                "gallery folder in Settings. Nothing was saved."
+                f"The disk holding the gallery index {index} is full: free some space or choose another "
+                f"gallery folder in Settings; {outcome}."
             )
-        return GalleryError(
-            f"The gallery index {index} could not be updated ({error}); run 'a2i gallery rebuild'. Nothing was saved."
-        )
+        return GalleryError(f"The gallery index {index} could not be updated ({error}); {outcome}.")
 
     def _from_row(self, row: sqlite3.Row) -> GalleryItem:
         return GalleryItem(
@@ -378,8 +403,8 @@ class Gallery:
         except OSError as error:
             if is_disk_full(error):
                 raise GalleryError(
-                    f"The disk holding the gallery {self.root} is full; free some space or choose "
-                    "another gallery folder in Settings. Nothing was saved."
+                    f"The disk holding the gallery {self.root} is full: free some space or choose "
+                    "another gallery folder in Settings; nothing was saved."
                 ) from None
             raise GalleryError(
                 f"Could not save an image in the gallery {self.root} ({error.strerror}); check the folder's "
@@ -426,12 +451,12 @@ def _row(item: GalleryItem) -> tuple[Any, ...]:
     )
 
 
-def _has_hash(path: Path, hashes: dict[int, set[str]]) -> bool:
-    """Whether ``path``'s sha256 is among ``hashes`` (keyed by file size, so most files are not read)."""
-    with contextlib.suppress(OSError, ValueError):  # gone or replaced since the scan: no star to keep
-        candidates = hashes.get(path.stat().st_size, set())
-        return bool(candidates) and sha256_file(path) in candidates
-    return False
+def _content_key(path: Path) -> tuple[str, int] | None:
+    """(sha256, size) of a PNG, or ``None`` if it is gone or unreadable (then there is no star to keep)."""
+    try:
+        return sha256_file(path), path.stat().st_size
+    except (OSError, ValueError):
+        return None
 
 
 class _DamagedIndex(Exception):

@@ -78,7 +78,7 @@ def test_full_disk_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    with pytest.raises(GalleryError, match="is full; free some space or choose another gallery folder"):
+    with pytest.raises(GalleryError, match="is full: free some space or choose another gallery folder"):
         gallery.add(_image(1), _recipe(1))
     assert gallery.count() == 0
     assert not [path for path in tmp_path.rglob("*") if path.is_file() and not path.name.startswith("index")]

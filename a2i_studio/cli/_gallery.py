@@ -52,7 +52,8 @@ def _run_rebuild(args: argparse.Namespace) -> int:
     report = gallery.rebuild()
     print(f"Indexed {report.indexed} images from {gallery.root}; {report.starred} starred.")
     if report.skipped:
-        print(f"Skipped {len(report.skipped)} unreadable files (left where they are):")
+        count = len(report.skipped)
+        print(f"Skipped {count} unreadable file{'' if count == 1 else 's'} (left where they are):")
     for path, reason in report.skipped:
         print(f"  {path}: {reason}")
     return 0

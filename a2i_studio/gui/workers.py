@@ -109,7 +109,7 @@ def wait_for_workers(workers: QThreadPool | QThread, what: str, deadline: QDeadl
     done = workers.waitForDone(milliseconds) if isinstance(workers, QThreadPool) else workers.wait(milliseconds)
     if not done:
         log.warning(
-            "Quit: %s did not stop within %.0f s of being cancelled; a2i-studio leaves without waiting for it.",
+            "Quit: %s did not stop within %g s of being cancelled; a2i-studio leaves without waiting for it.",
             what, QUIT_WAIT_SECONDS,
         )
     return done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,9 @@ def load_model(
     """Read a checkpoint written by :func:`save_model`.
 
     The config in the file's metadata is checked against its bounds, and the
-    shapes of the tensors the file holds against those of the model it
-    describes (built on the ``meta`` device, which allocates nothing), before
-    any weights are allocated: a small file cannot ask for a huge model.
+    number of weights the file holds against the number its config describes
+    (:attr:`PixelConfig.weight_count`), before any weights are allocated: a small
+    file cannot ask for a huge model.
 
     Args:
         path: The ``.safetensors`` file.
@@ -78,17 +79,20 @@ def load_model(
         )
     config = PixelConfig.from_dict(json_metadata(metadata, "config", path), str(path))
     info = json_metadata(metadata, "info", path, required=False)
-    with torch.device("meta"):
-        expected = {name: tuple(tensor.shape) for name, tensor in PixelTransformer(config).state_dict().items()}
-    if shapes != expected:
-        wrong = sorted(set(shapes) ^ set(expected)) or [n for n in sorted(shapes) if shapes[n] != expected[n]]
+    stored = sum(math.prod(shape) for shape in shapes.values())
+    if stored != config.weight_count:
         raise CheckpointError(
-            f"{path} does not fit its own model settings ({len(wrong)} tensors missing, extra or of another shape, "
-            f"e.g. {wrong[0]}); train it again."
+            f"{path} does not fit its own model settings (it holds {stored:,} weights, its settings describe "
+            f"{config.weight_count:,}); train it again."
         )
     model = PixelTransformer(config)
     try:
-        model.load_state_dict(load_file(str(path)))
+        state = load_file(str(path))
     except (OSError, SafetensorError) as error:
         raise CheckpointError(f"{path} could not be read as safetensors ({error}); fetch or train it again.") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        reason = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"{path} does not fit its own model settings ({reason}); train it again.") from None
     return model.to(device, dtype).eval(), info

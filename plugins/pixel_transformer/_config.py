@@ -121,6 +121,30 @@ class PixelConfig:
         return self.sections // self.audio_stride
 
     @property
+    def weight_count(self) -> int:
+        """How many numbers a checkpoint of this model holds (parameters and saved buffers).
+
+        The checkpoint loader compares it with the file before building anything, so a small file
+        cannot make it allocate a large model. It mirrors :class:`PixelTransformer`'s layers; a test
+        checks it against the real model's ``state_dict``.
+        """
+        width, hidden = self.d_model, self.d_model * self.ff_mult
+        linear = width * width + width
+        attention, norm = 4 * linear, 2 * width
+        feed_forward = (width * hidden + hidden) + (hidden * width + width)
+        encoder_layer = norm + attention + norm + feed_forward
+        decoder_layer = norm + attention + norm + attention + norm + feed_forward
+        channel_embedding = 3 * width if self.positions == "grid" and self.channels == 3 else 0
+        return (
+            2 * self.bins  # audio mean and std
+            + self.audio_stride * self.bins * width + width  # audio embedding
+            + self.encoder_layers * encoder_layer + norm + width  # encoder, its norm, the "no audio" memory
+            + (VOCAB + 1) * width + channel_embedding  # token (and channel) embeddings
+            + self.decoder_layers * decoder_layer + norm  # decoder and its norm
+            + width * VOCAB + VOCAB  # head
+        )
+
+    @property
     def mode(self) -> str:
         """``"L"`` or ``"RGB"``, the PIL mode of the images it draws."""
         return "L" if self.channels == 1 else "RGB"

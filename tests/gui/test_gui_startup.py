@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from a2i_studio.gui.app import EXIT_AFTER_PAINT
 
 
@@ -21,3 +23,21 @@ def test_first_window_is_painted_before_torch_is_imported(clip: Path) -> None:
     report = json.loads(line.removeprefix("first-paint "))
     assert report["torch"] is False
     assert report["numpy"] is False and report["pyqtgraph"] is False  # they load after the first paint too
+
+
+def test_the_gallery_folder_from_the_environment_wins_over_settings(
+    app_dirs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from a2i_studio import config
+    from a2i_studio.gui.backend import load_backend
+
+    config.save_settings({"gallery_dir": str(tmp_path / "chosen-in-settings")})
+    roots = []
+    for unset in (False, True):
+        if unset:  # without the variable, the folder saved in Settings is used
+            monkeypatch.delenv("A2I_GALLERY_DIR")
+        backend = load_backend(safe_mode=True)
+        assert backend.engine.gallery is not None
+        roots.append((backend.gallery.root, backend.engine.gallery.root))
+        backend.close()
+    assert roots == [(app_dirs["gallery"],) * 2, (tmp_path / "chosen-in-settings",) * 2]
