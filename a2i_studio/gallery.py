@@ -239,13 +239,7 @@ class Gallery:
         dropped = [item_id for path, item_id in known.items() if not Path(path).exists()]
         with self._db:
             self._db.executemany("DELETE FROM images WHERE id = ?", [(item_id,) for item_id in dropped])
-        added = 0
-        for path in self._pngs():
-            if str(path) not in known:
-                with contextlib.suppress(GalleryError):  # foreign or damaged PNGs in the folder are left alone
-                    self._insert(self._item_from_png(path))
-                    added += 1
-        return added, len(dropped)
+        return self._index_missing(set(known)), len(dropped)
 
     def rebuild(self) -> RebuildReport:
         """Rebuild the index from the PNGs alone, keeping stars.
@@ -344,11 +338,23 @@ class Gallery:
         )
 
     def _heal(self) -> None:
-        """Index PNGs a failed or killed write left unindexed (cheap when nothing is missing)."""
-        on_disk = sum(1 for _ in self._pngs())
-        if on_disk != self.count():
-            with contextlib.suppress(sqlite3.Error):  # a busy or full disk: the next open tries again
-                self.sync()
+        """Index PNGs a failed or killed write left without a row.
+
+        Rows are never dropped here: a folder that is briefly unreachable (an unmounted drive)
+        must not cost the index its rows; :meth:`sync` and :meth:`rebuild` do that on request.
+        """
+        with contextlib.suppress(sqlite3.Error):  # a busy or full disk: the next open tries again
+            self._index_missing({row["path"] for row in self._db.execute("SELECT path FROM images")})
+
+    def _index_missing(self, known: set[str]) -> int:
+        """Index the PNGs whose path is not in ``known``; returns how many were added."""
+        added = 0
+        for path in self._pngs():
+            if str(path) not in known:
+                with contextlib.suppress(GalleryError):  # foreign or damaged PNGs in the folder are left alone
+                    self._insert(self._item_from_png(path))
+                    added += 1
+        return added
 
     def _starred_hashes(self) -> dict[int, set[str]]:
         """The sha256 of every star's PNG, by file size (so a rebuild hashes only files of a starred size).
