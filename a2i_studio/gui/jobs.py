@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Job", "JobQueue", "describe", "to_qimage"]
 
 _Index = QModelIndex | QPersistentModelIndex
+_left_running: list[QThread] = []  # worker threads a Quit left behind (see JobQueue.shutdown)
 
 
 def to_qimage(image: Image) -> QImage:
@@ -200,7 +201,13 @@ class JobQueue(QAbstractListModel):
         self.endResetModel()
         self.cancel_running()
         self._thread.quit()
-        return wait_for_workers(self._thread, "the job queue", deadline)
+        stopped = wait_for_workers(self._thread, "the job queue", deadline)
+        if not stopped:
+            # Qt aborts when a running QThread is destroyed: the thread leaves the window's object tree
+            # and is kept here until the process ends, however the window goes.
+            self._thread.setParent(None)
+            _left_running.append(self._thread)
+        return stopped
 
     def _start_next(self) -> None:
         if not self.jobs or self.jobs[0].running or not self._thread.isRunning():

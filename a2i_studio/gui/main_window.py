@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from a2i_studio.gui import session
 from a2i_studio.gui.theme import apply_theme
-from a2i_studio.gui.workers import quit_deadline, start_task, wait_for_workers
+from a2i_studio.gui.workers import drop_callbacks, quit_deadline, start_task, wait_for_workers
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._shell_built = False
         self._closing = False
-        self._shut_down = False
         self.workers_left_running = False
         self.warmed_up = False
         self._pending_selection: tuple[Path, float | None, float | None] | None = None
@@ -366,14 +365,13 @@ class MainWindow(QMainWindow):
         cancel) is logged and left behind: :attr:`workers_left_running` tells the app to end the
         process rather than wait for it.
         """
-        if self._shut_down:  # the app closes the window once more after its event loop ends
+        if self.workers_left_running:  # closed once more (the app does after its loop): waited enough
             super().closeEvent(event)
             return
         self._closing = True
         if not self._shell_built:
             super().closeEvent(event)
             return
-        self._shut_down = True
         session.save(self)
         for dock in self.docks.values():
             if dock.isFloating():  # floating docks are windows of their own; they close with this one
@@ -381,14 +379,16 @@ class MainWindow(QMainWindow):
         for dialog in self.dialogs.values():
             dialog.close()
         deadline = quit_deadline()
-        stopped = [
-            self.jobs.shutdown(deadline) if self.jobs is not None else True,
+        stopped = [  # the timeline first: its queued tiles are dropped before any of them starts
             self.timeline.shutdown(deadline) if self.timeline is not None else True,
             self.gallery_panel.shutdown(deadline) if self.gallery_panel is not None else True,
+            self.jobs.shutdown(deadline) if self.jobs is not None else True,
             wait_for_workers(QThreadPool.globalInstance(), "background work (opening files, plugins)", deadline),
         ]
         self.workers_left_running = not all(stopped)
-        if self.backend is not None and not self.workers_left_running:  # a stuck job may still use it
+        if self.workers_left_running:
+            drop_callbacks()  # what they return later must not reach widgets that are gone
+        elif self.backend is not None:  # (a stuck job may still use the backend)
             self.backend.close()
             self.backend = None
         super().closeEvent(event)

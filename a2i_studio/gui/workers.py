@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDeadlineTimer, QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QDeadlineTimer, QMetaObject, QObject, QRunnable, QThread, QThreadPool, Signal
 
-__all__ = ["QUIT_WAIT_SECONDS", "Task", "quit_deadline", "start_task", "wait_for_workers"]
+__all__ = ["QUIT_WAIT_SECONDS", "Task", "drop_callbacks", "quit_deadline", "start_task", "wait_for_workers"]
 
 QUIT_WAIT_SECONDS = 5.0
 """How long Quit waits, in all, for cancelled work to stop before the app leaves without it."""
@@ -46,6 +46,7 @@ class Task(QRunnable):
     def __init__(self, function: Callable[..., Any], *, reports: bool = False) -> None:
         super().__init__()
         self.signals = _TaskSignals()
+        self.callbacks: list[QMetaObject.Connection] = []  # the caller's, which drop_callbacks() cuts
         self._function = function
         self._reports = reports
 
@@ -82,14 +83,25 @@ def start_task(
     task = Task(function, reports=on_progress is not None)
     task.setAutoDelete(False)
     _running.add(task)
-    task.signals.done.connect(on_done)
-    task.signals.failed.connect(on_failed)
+    task.callbacks = [task.signals.done.connect(on_done), task.signals.failed.connect(on_failed)]
     task.signals.done.connect(lambda _result: _running.discard(task))
     task.signals.failed.connect(lambda _error: _running.discard(task))
     if on_progress is not None:
-        task.signals.progress.connect(on_progress)
+        task.callbacks.append(task.signals.progress.connect(on_progress))
     (pool or QThreadPool.globalInstance()).start(task)
     return task
+
+
+def drop_callbacks() -> None:
+    """Deliver the results of tasks still running to no one.
+
+    Quit calls this when it leaves work behind: the widgets those results were for are about to
+    go, and a result arriving later must not reach them.
+    """
+    for task in _running:
+        for connection in task.callbacks:
+            QObject.disconnect(connection)
+        task.callbacks.clear()
 
 
 def quit_deadline() -> QDeadlineTimer:
