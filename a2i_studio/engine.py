@@ -8,7 +8,8 @@ callable and a cancel token, and show the :class:`GenerationResult` list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from a2i_studio.core import (
     CancelToken,
     Chain,
     Component,
+    Encoder,
     ProgressCallback,
     Registry,
     RunContext,
@@ -27,7 +29,7 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError
+from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError, PluginBug, PluginError
 from a2i_studio.files import regular_file_problem
 from a2i_studio.recipes import check_recipe, check_seed
 
@@ -224,27 +226,14 @@ class Engine:
             A2IError: For anything the user can fix; ``Cancelled`` if cancelled (nothing saved).
         """
         # 1. Validate everything before any heavy work.
-        chain = parse_chain(request.chain, self.registry)
-        params = self._resolve(chain, request.params)
-        if request.n < 1:
-            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
-        check_seed(request.seed)
-        check_seed(request.seed + request.n - 1, f"The last seed (seed {request.seed} + {request.n - 1})")
-        _check_mix_shares(request.mix)
-        if any(component.needs_torch for component in chain.components):
-            device = pick_device(request.device)
-            dtype = request.dtype or default_dtype(device)
-        else:  # numpy all the way: no torch import, no device to choose
-            device, dtype = "cpu", "float32"
+        chain, params, device, dtype = self._plan(request)
         seeds = tuple(request.seed + index for index in range(request.n))
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
 
         # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clips = [audio.load(request.audio, start=request.start, end=request.end, sample_rate=chain.encoder.sample_rate)]
-        clips += [audio.load(path, sample_rate=chain.encoder.sample_rate) for path, _ in request.mix]
-        shortest = chain.encoder.min_seconds
-        clips = [audio.pad_to(clip, shortest) if clip.duration < shortest else clip for clip in clips]
+        clips = [_decode(chain.encoder, request.audio, request.start, request.end)]
+        clips += [_decode(chain.encoder, path) for path, _ in request.mix]
         shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
@@ -273,6 +262,36 @@ class Engine:
             results.append(GenerationResult(image, item.recipe if item else image_recipe, warnings, item))
         return results
 
+    def recipe(self, request: GenerationRequest) -> dict[str, Any]:
+        """The recipe of the first image ``request`` would make, without running the chain.
+
+        Batch runs compare it (through :func:`a2i_studio.gallery.recipe_key`) with what the
+        gallery holds, to skip work already done.
+
+        Raises:
+            A2IError: For an unknown chain, a bad parameter or an unreadable audio file.
+        """
+        chain, params, device, dtype = self._plan(request)
+        return self._recipe(request, chain, params, device, dtype)
+
+    def embed(self, path: Path, encoder_id: str, device: str | None = None) -> Any:
+        """The embedding of the whole clip ``path`` by encoder ``encoder_id`` at its default parameters.
+
+        Metrics such as AIS compare it with image embeddings of the same space.
+
+        Raises:
+            ChainError: If no such encoder is installed.
+            A2IError: For an unreadable clip or missing weights.
+        """
+        encoder = self.registry.get("encoder", encoder_id)
+        if not isinstance(encoder, Encoder):
+            raise ChainError(f"No encoder {encoder_id!r} is installed; 'a2i plugins list' shows the components.")
+        device = pick_device(device) if encoder.needs_torch else "cpu"
+        dtype = "float32"
+        self._load(encoder, device, dtype)
+        ctx = RunContext(device=device, dtype=dtype, seeds=(0,))
+        return encoder.encode(_decode(encoder, path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
+
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
         for component, _, _ in self._loaded.values():
@@ -288,27 +307,63 @@ class Engine:
         ctx: RunContext,
     ) -> list[Image]:
         encoder = chain.encoder
+        label = self.registry.label
         values = []
         for index, samples in enumerate(sources):
             ctx.report(index, len(sources), f"encoding with {encoder.id}")
-            values.append(encoder.encode(samples, params[encoder.id], ctx))
-            encoder.output_space.check(values[-1], encoder.id, "output")
+            with self._blame(encoder):
+                values.append(encoder.encode(samples, params[encoder.id], ctx))
+            encoder.output_space.check(values[-1], label(encoder), "output")
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
         for adapter in chain.adapters:
             ctx.report(0, 1, f"adapting with {adapter.id}")
-            adapter.input_space.check(value, adapter.id, "input")
-            value = adapter.adapt(value, params[adapter.id], ctx)
-            adapter.output_space.check(value, adapter.id, "output")
+            adapter.input_space.check(value, label(adapter), "input")
+            with self._blame(adapter):
+                value = adapter.adapt(value, params[adapter.id], ctx)
+            adapter.output_space.check(value, label(adapter), "output")
         generator = chain.generator
-        generator.input_space.check(value, generator.id, "input")
-        images = generator.generate(value, params[generator.id], ctx)
-        if len(images) != len(ctx.seeds):
-            raise A2IError(
-                f"Generator {generator.id} made {len(images)} images for {len(ctx.seeds)} seeds; "
-                "report this to the plugin's author."
-            )
+        generator.input_space.check(value, label(generator), "input")
+        with self._blame(generator):
+            images = generator.generate(value, params[generator.id], ctx)
+        _check_images(images, len(ctx.seeds), label(generator))
         ctx.report(1, 1, "done")
         return [image.convert("RGB") for image in images]
+
+    def _plan(self, request: GenerationRequest) -> tuple[Chain, dict[str, dict[str, Any]], str, str]:
+        chain = parse_chain(request.chain, self.registry)
+        params = self._resolve(chain, request.params)
+        if request.n < 1:
+            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
+        check_seed(request.seed)
+        check_seed(request.seed + request.n - 1, f"The last seed (seed {request.seed} + {request.n - 1})")
+        _check_mix_shares(request.mix)
+        if not any(component.needs_torch for component in chain.components):
+            return chain, params, "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+        device = pick_device(request.device)
+        return chain, params, device, request.dtype or default_dtype(device)
+
+    @contextmanager
+    def _blame(self, component: Component) -> Iterator[None]:
+        """Name the plugin and the component in an error their code raises that is not an A2IError.
+
+        Such an error is a bug in the plugin (or its ``sys.exit``): it becomes a
+        :class:`PluginBug` that says whose, with the original as its cause, whose traceback
+        the faces log. Out-of-memory errors pass through.
+        """
+        try:
+            yield
+        except A2IError:
+            raise
+        except (Exception, SystemExit) as error:
+            if type(error).__name__ == "OutOfMemoryError":
+                raise
+            what = f"called sys.exit({error.code!r})" if isinstance(error, SystemExit) else (
+                f"raised {type(error).__name__}: {' '.join(str(error).split())[:300]}"
+            )
+            raise PluginBug(
+                f"{self.registry.label(component)} {what}; that is a bug in the plugin: report it to the plugin's "
+                "author with the traceback."
+            ) from error
 
     def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = {component.id for component in chain.components}
@@ -325,9 +380,10 @@ class Engine:
         loaded = self._loaded.get(key)
         if loaded is not None and loaded[1:] == (device, dtype):
             return
-        if loaded is not None:
-            component.unload()
-        component.load(device, dtype)
+        with self._blame(component):
+            if loaded is not None:
+                component.unload()
+            component.load(device, dtype)
         self._loaded[key] = (component, device, dtype)
 
     def _recipe(
@@ -354,6 +410,26 @@ class Engine:
             "device": device,
             "dtype": dtype,
         }
+
+
+def _decode(encoder: Encoder, path: Path, start: float | None = None, end: float | None = None) -> audio.Clip:
+    """The segment at the encoder's rate, padded (with a warning) when shorter than the encoder needs."""
+    clip = audio.load(path, start=start, end=end, sample_rate=encoder.sample_rate)
+    return audio.pad_to(clip, encoder.min_seconds) if clip.duration < encoder.min_seconds else clip
+
+
+def _check_images(images: Any, seeds: int, label: str) -> None:
+    """The generator contract: a list of PIL images, one per seed."""
+    from PIL.Image import Image as PILImage
+
+    expected = f"expected a list of PIL images, one per seed ({seeds})"
+    if not isinstance(images, list):
+        raise PluginError(f"{label} returned {type(images).__name__}; {expected}.")
+    odd = next((image for image in images if not isinstance(image, PILImage)), None)
+    if odd is not None:
+        raise PluginError(f"{label} returned a list holding {type(odd).__name__}; {expected}.")
+    if len(images) != seeds:
+        raise PluginError(f"{label} returned {len(images)} images; {expected}.")
 
 
 def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:

@@ -26,14 +26,16 @@ import secrets
 import socket
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "MEDIA_SUFFIXES",
     "TEMP_MARKER",
     "atomic_write",
     "atomic_write_json",
+    "expand_paths",
     "is_disk_full",
     "is_stale_temp",
     "regular_file_problem",
@@ -44,6 +46,12 @@ __all__ = [
 
 TEMP_MARKER = ".a2i-tmp-"
 """Every temporary file or folder name contains this, followed by ``host-pid-random``."""
+
+MEDIA_SUFFIXES = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".m4a", ".aac", ".wma"}
+    | {".webm", ".mp4", ".mov", ".mkv", ".avi", ".m4v"}
+)
+"""Audio and video files taken from a folder (the app's library, ``a2i batch``); single files are always tried."""
 
 _HOST = socket.gethostname().replace("-", "_") or "host"
 _CHUNK = 1 << 20
@@ -90,6 +98,17 @@ def atomic_write(path: Path, data: bytes | str | Callable[[Path], object], *, en
 def atomic_write_json(path: Path, value: Mapping[str, Any] | list[Any]) -> None:
     """Write ``value`` as indented, key-sorted JSON with :func:`atomic_write`."""
     atomic_write(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders replaced by the media files inside them (recursively, sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()))
+        else:
+            files.append(path)
+    return files
 
 
 def is_disk_full(error: BaseException) -> bool:

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import json
 import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,12 +40,12 @@ from a2i_studio.recipes import RECIPE_KEY, check_recipe, read_recipe
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe"]
+__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe", "recipe_key"]
 
 log = logging.getLogger(__name__)
 
 _INDEX_NAME = "index.sqlite"
-_BUSY_TIMEOUT_S = 30.0  # other processes (a batch, the app) may hold the write lock for a moment
+_BUSY_TIMEOUT_S = 60.0  # several processes (a batch, the app) write to one index; each waits its turn
 _CORRUPT_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS images (
     chain TEXT NOT NULL,
     seed INTEGER NOT NULL,
     starred INTEGER NOT NULL DEFAULT 0,
-    recipe TEXT NOT NULL
+    recipe TEXT NOT NULL,
+    recipe_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS images_created ON images(created);
 -- The bytes each star was given to (sha256 and size of the PNG), so a rebuild finds them wherever they are.
@@ -64,6 +66,8 @@ CREATE TABLE IF NOT EXISTS stars (
     size INTEGER NOT NULL
 );
 """
+# What decides the pixels; when, where and by which app build an image was made does not.
+_KEY_FIELDS = ("segment", "chain", "components", "params", "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +97,21 @@ class RebuildReport:
     indexed: int
     starred: int
     skipped: tuple[tuple[Path, str], ...]
+
+
+def recipe_key(recipe: dict[str, Any]) -> str:
+    """A short hash of what decides an image's pixels: the same key, the same image.
+
+    It covers the audio's sha256 (not its name or place), the segment, the chain
+    and its component versions, every parameter, the mixed-in sounds and the seed;
+    it leaves out the creation time, the device, the dtype and the app version, so
+    a batch run again on another machine recognises what is already made.
+    """
+    audio = recipe.get("audio", {})
+    mix = [(other.get("sha256"), other.get("weight")) for other in recipe.get("mix", [])]
+    kept = {field: recipe.get(field) for field in _KEY_FIELDS}
+    text = json.dumps({**kept, "audio": audio.get("sha256"), "mix": mix}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Gallery:
@@ -194,6 +213,19 @@ class Gallery:
         if row is None:
             raise GalleryError(f"No image {item_id!r} in the gallery {self.root}; run 'a2i gallery list'.")
         return self._from_row(row)
+
+    def items_by_recipe_key(self, keys: Iterable[str]) -> dict[str, GalleryItem]:
+        """The newest image of each :func:`recipe_key` in ``keys`` that the gallery holds."""
+        found: dict[str, GalleryItem] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):  # SQLite caps the number of ? in one statement
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT * FROM images WHERE recipe_key IN ({', '.join('?' * len(chunk))}) ORDER BY created",
+                chunk,
+            ).fetchall()
+            found.update((row["recipe_key"], self._from_row(row)) for row in rows)
+        return found
 
     def count(self) -> int:
         """How many images are indexed."""
@@ -304,6 +336,7 @@ class Gallery:
             # A power cut may lose the last rows (never corrupt the index); opening re-indexes their PNGs.
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
+            _add_recipe_keys(db)
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.Error as error:
             db.close()
@@ -425,8 +458,8 @@ class Gallery:
 
 
 _INSERT = (
-    "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe, recipe_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -454,7 +487,23 @@ def _row(item: GalleryItem) -> tuple[Any, ...]:
         item.seed,
         int(item.starred),
         json.dumps(item.recipe, sort_keys=True),
+        recipe_key(item.recipe),
     )
+
+
+def _add_recipe_keys(db: sqlite3.Connection) -> None:
+    """Give an index made before recipe keys existed its key column, filled from the stored recipes."""
+    if "recipe_key" not in {row["name"] for row in db.execute("PRAGMA table_info(images)")}:
+        with db:
+            db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the column
+            if "recipe_key" not in {row["name"] for row in db.execute("PRAGMA table_info(images)")}:
+                db.execute("ALTER TABLE images ADD COLUMN recipe_key TEXT NOT NULL DEFAULT ''")
+                rows = db.execute("SELECT id, recipe FROM images").fetchall()
+                db.executemany(
+                    "UPDATE images SET recipe_key = ? WHERE id = ?",
+                    [(recipe_key(json.loads(row["recipe"])), row["id"]) for row in rows],
+                )
+    db.execute("CREATE INDEX IF NOT EXISTS images_recipe_key ON images(recipe_key)")
 
 
 def _content_key(path: Path) -> tuple[str, int] | None:

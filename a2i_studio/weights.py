@@ -19,6 +19,7 @@ Core layer: imports core, config and errors only; torch is imported lazily.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -309,7 +310,8 @@ def download(spec: WeightSpec, progress: ProgressCallback | None = None, *, forc
     Raises:
         WeightsMissing: If there is nowhere to download from, or the server has no such file.
         CheckpointError: If the download has the wrong checksum or format (it is deleted).
-        A2IError: If the connection keeps failing (run again to resume).
+        A2IError: If the connection keeps failing (run again to resume), the Hugging Face hub
+            cannot be reached or refuses (a gated model before its licence is accepted), or the disk is full.
     """
     found = None if force else locate(spec)
     if found is not None:
@@ -327,12 +329,77 @@ def _download_hf(spec: WeightSpec) -> Path:
     import huggingface_hub
 
     assert spec.hf_repo is not None
-    if spec.files:
-        folder = huggingface_hub.snapshot_download(
-            spec.hf_repo, revision=spec.revision, allow_patterns=list(spec.files)
+    try:
+        if spec.files:
+            folder = huggingface_hub.snapshot_download(
+                spec.hf_repo, revision=spec.revision, allow_patterns=list(spec.files)
+            )
+            return Path(folder)
+        return Path(huggingface_hub.hf_hub_download(spec.hf_repo, spec.filename, revision=spec.revision))
+    except Exception as error:
+        message = _hub_error_message(spec, error)
+        if message is None:
+            raise
+        raise A2IError(message) from None
+
+
+def _hub_error_message(spec: WeightSpec, error: Exception) -> str | None:
+    """One sentence for an error ``huggingface_hub`` raises when a download cannot be done; ``None`` for a bug.
+
+    Offline (or with ``HF_HUB_OFFLINE=1``) the hub cannot be reached and what is asked is not
+    cached: it raises ``LocalEntryNotFoundError``. Refusals by the server arrive as
+    ``HfHubHTTPError`` subclasses, mapped from the status and the ``X-Error-Code`` header,
+    or, when the hub falls back to the cache and finds nothing there, as the cause of a
+    ``LocalEntryNotFoundError``.
+    """
+    from huggingface_hub import errors as hub
+
+    repo = spec.hf_repo
+    again = f"then run 'a2i models download {spec.name}' again"
+    if isinstance(error, hub.LocalEntryNotFoundError) and isinstance(error.__cause__, hub.HfHubHTTPError):
+        error = error.__cause__  # the hub answered, with an error, and nothing was cached to fall back on
+    if isinstance(error, (hub.LocalEntryNotFoundError, hub.OfflineModeIsEnabled)):
+        return (
+            f"Could not reach huggingface.co to download {spec.name} ({repo}), and it is not in the Hugging Face "
+            f"cache; connect to the internet (and unset HF_HUB_OFFLINE if it is set), {again}."
         )
-        return Path(folder)
-    return Path(huggingface_hub.hf_hub_download(spec.hf_repo, spec.filename, revision=spec.revision))
+    if isinstance(error, hub.GatedRepoError):
+        return (
+            f"{repo} is a gated model: accept its licence at https://huggingface.co/{repo} and log in with "
+            f"'hf auth login', {again}."
+        )
+    if isinstance(error, hub.RepositoryNotFoundError):
+        return (
+            f"huggingface.co has no repository {repo} that you can see; if it is private or gated, log in with "
+            f"'hf auth login', {again}."
+        )
+    if isinstance(error, (hub.RevisionNotFoundError, hub.RemoteEntryNotFoundError)):
+        return f"{repo} on huggingface.co has no {spec.revision or 'main'} revision with the files {spec.name} needs."
+    if isinstance(error, hub.HfHubHTTPError):
+        status = error.response.status_code
+        if status in (401, 403):
+            return (
+                f"huggingface.co refused the download of {spec.name} ({repo}) with {status}: log in with "
+                f"'hf auth login' as a user with access, {again}."
+            )
+        return f"huggingface.co answered {status} to the download of {spec.name} ({repo}); try again later."
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return (
+            f"The disk is full: {spec.name} did not fit in the Hugging Face cache ({_hub_cache()}); free some "
+            f"space (or move the cache with HF_HUB_CACHE), {again}."
+        )
+    if isinstance(error, OSError) and error.errno is not None:  # the file system refused, not the hub
+        return (
+            f"Could not write {spec.name} into the Hugging Face cache ({_hub_cache()}): {error.strerror}; check "
+            f"that folder (or move the cache with HF_HUB_CACHE), {again}."
+        )
+    return None
+
+
+def _hub_cache() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
 
 
 def _download_url(spec: WeightSpec, target: Path, progress: ProgressCallback | None) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from a2i_studio.core import Adapter, CancelToken, Progress, Space
+from a2i_studio.core import Adapter, CancelToken, ChoiceParam, Generator, Progress, Space
 from a2i_studio.engine import Engine, GenerationRequest, default_dtype, pick_device, request_from_recipe
-from a2i_studio.errors import Cancelled, ParamError, ShapeError
+from a2i_studio.errors import Cancelled, ParamError, PluginError, ShapeError
 from a2i_studio.gallery import Gallery
 from a2i_studio.plugins import PluginManager
 
@@ -99,8 +99,52 @@ def test_wrong_shape_names_the_component_and_both_shapes(engine: Engine, clip: P
             return value[:5]
 
     engine.registry.add_adapter(Truncating())
-    with pytest.raises(ShapeError, match=r"truncate output has shape \(5,\) but space toy expects \(8,\)"):
+    expected = r"adapter 'truncate' \(plugin a2i-studio\) output has shape \(5,\) but space toy expects \(8,\)"
+    with pytest.raises(ShapeError, match=expected):
         engine.generate(GenerationRequest(audio=clip, chain="toy-proj>truncate>toy-gen", seed=0))
+
+
+_WRONG = r"generator 'wrong' \(plugin palette\) "
+
+
+class _Wrong(Generator):
+    """A generator that breaks the contract in the way ``mode`` says."""
+
+    id = "wrong"
+    input_space = Space("toy", (8,))
+    params = (ChoiceParam("mode", "ndarray", choices=("ndarray", "single", "short", "exit", "bug")),)
+
+    def generate(self, value, params, ctx):  # type: ignore[no-untyped-def]
+        import numpy as np
+        from PIL import Image
+
+        image = Image.new("RGB", (8, 8))
+        mode = params["mode"]
+        if mode == "exit":
+            raise SystemExit(0)
+        if mode == "bug":
+            raise KeyError("amount")
+        return {"ndarray": np.zeros((8, 8, 3)), "single": image, "short": [image]}[mode]
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("ndarray", _WRONG + r"returned ndarray; expected a list of PIL images, one per seed \(2\)\."),
+        ("single", _WRONG + r"returned Image; expected a list of PIL images"),
+        ("short", _WRONG + r"returned 1 images; expected a list of PIL images, one per seed \(2\)"),
+        ("exit", _WRONG + r"called sys.exit\(0\); that is a bug in the plugin"),
+        ("bug", _WRONG + r"raised KeyError: 'amount'; that is a bug in the plugin: report it to the plugin's author"),
+    ],
+)
+def test_a_generator_breaking_its_contract_is_named_with_its_plugin(
+    engine: Engine, clip: Path, mode: str, message: str
+) -> None:
+    engine.registry.for_plugin("palette").add_generator(_Wrong())
+    request = GenerationRequest(audio=clip, chain="toy-proj>wrong", n=2, params={"wrong": {"mode": mode}})
+    with pytest.raises(PluginError, match=message):
+        engine.generate(request)
+    assert engine.gallery is not None and engine.gallery.count() == 0  # nothing half-saved
 
 
 def test_bad_requests_fail_before_any_work(engine: Engine, clip: Path) -> None:

@@ -277,3 +277,16 @@ def test_models_commands_download_list_and_verify(
 
     assert main(["models", "download", "nothing-like-this"]) == 1
     assert "No weights or component is called 'nothing-like-this'" in capsys.readouterr().err
+
+
+def test_a_full_disk_during_a_hub_download_is_one_sentence() -> None:
+    import errno
+
+    spec = WeightSpec("pipe", "pipe", "toy pipeline", hf_repo="org/pipe", files=("model_index.json",))
+    message = weights._hub_error_message(spec, OSError(errno.ENOSPC, "No space left on device"))
+    assert message is not None and message.startswith("The disk is full: pipe did not fit in the Hugging Face cache (")
+    assert message.endswith("then run 'a2i models download pipe' again.")
+    refused = weights._hub_error_message(spec, PermissionError(errno.EACCES, "Permission denied"))
+    assert refused is not None and refused.startswith("Could not write pipe into the Hugging Face cache (")
+    assert ": Permission denied; check that folder" in refused
+    assert weights._hub_error_message(spec, OSError("Consistency check failed")) is None  # no errno: a bug

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from a2i_studio.core._params import Param
 from a2i_studio.core._spaces import Space
@@ -33,6 +33,7 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "Trainer",
+    "WeightExtractor",
     "WeightSpec",
 ]
 
@@ -254,6 +255,30 @@ class Generator(Component):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "input_space": str(self.input_space)}
+
+
+@runtime_checkable
+class WeightExtractor(Protocol):
+    """A component that can keep the part of a big checkpoint it needs: ``a2i models extract ID FILE``.
+
+    Implement :meth:`extract_weights` on your component class (no base class
+    needed); the CLI finds it by this protocol. ImageBind's encoder keeps the
+    audio tower of the 4.5 GB all-modality checkpoint this way.
+    """
+
+    def extract_weights(self, source: Path) -> Path:
+        """Write the needed part of ``source`` where the component's ``load()`` looks first.
+
+        Args:
+            source: The full checkpoint the user has.
+
+        Returns:
+            The file written.
+
+        Raises:
+            A2IError: One sentence naming ``source`` when it cannot be used (a ``CheckpointError``).
+        """
+        ...
 
 
 class Trainer(Component):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "connect_views", "update_recent"]
 
-_NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models",
-              "train_lora")
+_NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
+              "plugins", "models", "train_lora")
 
 
 def build(window: MainWindow) -> dict[str, QAction]:
@@ -40,6 +40,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         ("&View", "play", "&Play / stop", "Ctrl+Space"),
         ("&Generate", "generate", "&Generate", "Ctrl+Return"),
         ("&Generate", "batch", "Run over &library", None),
+        ("&Generate", "audition", "&Audition grid…", "Ctrl+Shift+A"),
         ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
         ("&Tools", "plugins", "&Plugins…", None),
         ("&Tools", "models", "&Models…", None),
@@ -89,10 +90,12 @@ def connect_views(window: MainWindow) -> None:
     actions["generate"].triggered.connect(window.chain_panel.generate_requested)
     actions["batch"].triggered.connect(window.chain_panel.batch_requested)
     actions["cancel"].triggered.connect(partial(_on_cancel_triggered, window))
+    actions["audition"].triggered.connect(partial(_on_audition_triggered, window))
     actions["plugins"].triggered.connect(partial(_on_plugins_triggered, window))
     actions["models"].triggered.connect(partial(_on_models_triggered, window))
     actions["train_lora"].triggered.connect(partial(_on_train_lora_triggered, window))
-    for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models", "train_lora"):
+    for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel", "plugins", "models",
+                "train_lora"):
         actions[key].setEnabled(True)
 
 
@@ -127,6 +130,24 @@ def _show_dialog(window: MainWindow, key: str, dialog: QWidget) -> None:
         old.deleteLater()
     window.dialogs[key] = dialog
     dialog.show()
+
+
+def _on_audition_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.audition import AuditionDialog
+
+    panel = window.chain_panel
+    if window.backend is None or window.jobs is None or panel is None:
+        window.notices.show_notice("The models are still loading; try again in a moment.", "warning")
+        return
+    current = panel.current_chain()
+
+    def params_for(chain: Any) -> dict[str, Any]:
+        return panel.params() if current is not None and chain.id == current.id else {}
+
+    clips = [info.path for info in window.library.model.clips]
+    dialog = AuditionDialog(window.jobs, panel.chains, clips, params_for, window.backend.gallery, window)
+    dialog.failed.connect(window.notices.show_error)
+    _show_dialog(window, "audition", dialog)
 
 
 def _on_plugins_triggered(window: MainWindow) -> None:

@@ -14,7 +14,8 @@ from _unclip_fixtures import TINY_IMAGEBIND, install_tiny_imagebind, write_tiny_
 from a2i_plugins.imagebind import IMAGEBIND_AUDIO_FILE, ImageBindAudioEncoder, extract_audio_weights
 from a2i_plugins.imagebind._model import ImageBindAudio, ImageBindAudioConfig, SelfAttentionWithBiasKV
 from a2i_plugins.imagebind._weights import model_from_state_dict
-from a2i_studio.core import IMAGEBIND_AUDIO, RunContext
+from a2i_studio.cli import main
+from a2i_studio.core import IMAGEBIND_AUDIO, RunContext, WeightExtractor
 from a2i_studio.errors import CheckpointError, WeightsMissing
 from a2i_studio.weights import load_state_dict
 
@@ -65,17 +66,23 @@ def test_attention_matches_torch_multihead_attention_with_bias_kv() -> None:
     torch.testing.assert_close(ours(tokens), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_extracting_the_audio_tower_keeps_only_its_tensors(tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+def test_extracting_the_audio_tower_keeps_only_its_tensors(
+    tmp_path: Path, app_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     state = write_tiny_imagebind_checkpoint(tmp_path / "imagebind_huge.pth")
     target = extract_audio_weights(tmp_path / "imagebind_huge.pth", tmp_path / "audio.safetensors")
     extracted = load_state_dict(target)
     assert sorted(extracted) == sorted(state)
     assert all(torch.equal(extracted[key], state[key]) for key in state)
-    # `a2i models extract imagebind FILE` puts it where the encoder looks first; the .pth is then not needed.
+    # `a2i models extract imagebind FILE` finds the declared WeightExtractor interface and puts the tower
+    # where the encoder looks first; the .pth is then not needed.
+    assert isinstance(ImageBindAudioEncoder(), WeightExtractor)
+    assert main(["models", "extract", "imagebind", str(tmp_path / "imagebind_huge.pth")]) == 0
+    written = app_dirs["models"] / "encoders" / IMAGEBIND_AUDIO_FILE
+    assert capsys.readouterr().out == f"Wrote {written}\n"
+    assert main(["models", "extract", "mfcc", str(tmp_path / "imagebind_huge.pth")]) == 1
+    assert capsys.readouterr().err == "error: mfcc has nothing to extract; use 'a2i models download mfcc'.\n"
     encoder = ImageBindAudioEncoder()
-    assert encoder.extract_weights(tmp_path / "imagebind_huge.pth") == (
-        app_dirs["models"] / "encoders" / IMAGEBIND_AUDIO_FILE
-    )
     encoder.load("cpu", "float32")
     (tmp_path / "broken.pth").write_bytes(b"<html>not found</html>")
     with pytest.raises(CheckpointError, match="does not hold torch pickle data"):

@@ -17,6 +17,7 @@ from a2i_studio.cli import main
 from a2i_studio.core import Progress, Registry, RunContext, resolve_params
 from a2i_studio.engine import Engine, GenerationRequest
 from a2i_studio.errors import ParamError
+from a2i_studio.testing import load_plugins
 
 CHAIN = "imagebind>unclip"
 SMALL = {"width": 32, "height": 32, "steps": 2}
@@ -40,11 +41,7 @@ def _pixels(image: object) -> np.ndarray:
 @pytest.fixture
 def registry() -> Registry:
     """The imagebind and unclip plugins' components, registered through their hooks."""
-    registry = Registry()
-    for plugin in (a2i_plugins.imagebind, a2i_plugins.unclip):
-        registry.current_plugin = plugin.__name__
-        plugin.a2i_register_components(registry)
-    return registry
+    return load_plugins(a2i_plugins.imagebind, a2i_plugins.unclip).registry
 
 
 @pytest.fixture
