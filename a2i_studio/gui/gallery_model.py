@@ -156,7 +156,7 @@ class GalleryModel(QAbstractListModel):
             return QSize(self.thumbnail_size + 16, self.thumbnail_size + 28)
         return None
 
-    def shutdown(self, deadline: QDeadlineTimer) -> bool:
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
         """Stop loading thumbnails; returns whether the loaders stopped before ``deadline``."""
         self._pool.clear()
         return wait_for_workers(self._pool, "thumbnail loading", deadline)

@@ -195,7 +195,7 @@ class GalleryPanel(QWidget):
         rows = sorted(index.row() for index in self.view.selectionModel().selectedIndexes())
         return [self.model.item(row) for row in rows]
 
-    def shutdown(self, deadline: QDeadlineTimer) -> bool:
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
         """Stop loading thumbnails (before the window closes); returns whether they stopped before ``deadline``."""
         if self._compare is not None:
             self._compare.close()

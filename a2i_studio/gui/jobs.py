@@ -188,8 +188,11 @@ class JobQueue(QAbstractListModel):
             job.cancel.cancel()
             self.dataChanged.emit(self.index(0), self.index(0))
 
-    def shutdown(self, deadline: QDeadlineTimer) -> bool:
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
         """Drop queued jobs, cancel the running one and stop the worker thread.
+
+        Args:
+            deadline: When to stop waiting (default: :data:`~a2i_studio.gui.workers.QUIT_WAIT_SECONDS` from now).
 
         Returns:
             Whether the thread stopped before ``deadline``; a job stuck in a call that ignores

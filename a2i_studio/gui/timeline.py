@@ -243,7 +243,7 @@ class Timeline(QWidget):
             self._apply_palette()
         super().changeEvent(event)
 
-    def shutdown(self, deadline: QDeadlineTimer) -> bool:
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
         """Stop playback, peak building and pending tiles (before the window closes).
 
         Returns:

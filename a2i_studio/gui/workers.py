@@ -109,15 +109,15 @@ def quit_deadline() -> QDeadlineTimer:
     return QDeadlineTimer(int(QUIT_WAIT_SECONDS * 1000))
 
 
-def wait_for_workers(workers: QThreadPool | QThread, what: str, deadline: QDeadlineTimer) -> bool:
+def wait_for_workers(workers: QThreadPool | QThread, what: str, deadline: QDeadlineTimer | None = None) -> bool:
     """Wait until ``workers`` are done or ``deadline`` passes; log it and return ``False`` if they are not.
 
     Args:
         workers: A thread pool (waits for its tasks) or a thread (waits for it to finish).
         what: What the workers do, for the log ("the job queue").
-        deadline: When to give up (see :func:`quit_deadline`).
+        deadline: When to give up (default: :func:`quit_deadline`, a new one).
     """
-    milliseconds = max(0, deadline.remainingTime())
+    milliseconds = max(0, (deadline or quit_deadline()).remainingTime())
     done = workers.waitForDone(milliseconds) if isinstance(workers, QThreadPool) else workers.wait(milliseconds)
     if not done:
         log.warning(
