@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "ENCODER_DTYPE",
     "RECIPE_FORMAT",
     "Engine",
     "GenerationRequest",
@@ -55,6 +56,10 @@ DEFAULT_CHAIN = "mfcc>aegan"
 """The chain ``a2i generate`` runs without ``--chain``: the bundled AE-GAN, no download needed."""
 
 RECIPE_FORMAT = "a2i-recipe/1"
+ENCODER_DTYPE = "float32"
+"""Encoders run in float32 on every device: their official pipelines do, and half precision moves the
+embedding (ImageBind's fixed x20 output scale alone becomes 20.007 in float16). The embedding is cast to
+the request's dtype for the adapters and the generator; benchmarks/bench_imagebind.py measures the cost."""
 _DEVICES = ("cpu", "cuda", "mps")
 
 
@@ -71,7 +76,8 @@ class GenerationRequest:
         end: Segment end in seconds (``None``: end of the clip).
         params: Parameter values by component id, then by name.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``None`` for the best available.
-        dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default.
+        dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default; it applies to
+            the adapters and the generator, while the encoder always runs in :data:`ENCODER_DTYPE`.
         mix: Other clips mixed in, each with its share of the embedding (``(birds.wav, 0.3)``);
             they are encoded whole by the same encoder and the main clip keeps ``1 - sum(shares)``.
     """
@@ -231,15 +237,15 @@ class Engine:
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
 
-        # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clips = [_decode(chain.encoder, request.audio, request.start, request.end)]
-        clips += [_decode(chain.encoder, path) for path, _ in request.mix]
+        # 2. Decode the segment as the encoder reads audio; short clips are padded, with a warning.
+        clips = [chain.encoder.read(request.audio, request.start, request.end)]
+        clips += [chain.encoder.read(path) for path, _ in request.mix]
         shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
         ctx.report(0, 1, "loading models")
         for component in chain.components:
-            self._load(component, device, dtype)
+            self._load(component, device, ENCODER_DTYPE if component is chain.encoder else dtype)
         try:
             images = self._run(chain, [c.samples for c in clips], shares, params, ctx)
         except A2IError:
@@ -290,7 +296,7 @@ class Engine:
         dtype = "float32"
         self._load(encoder, device, dtype)
         ctx = RunContext(device=device, dtype=dtype, seeds=(0,))
-        return encoder.encode(_decode(encoder, path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
+        return encoder.encode(encoder.read(path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
 
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
@@ -308,13 +314,16 @@ class Engine:
     ) -> list[Image]:
         encoder = chain.encoder
         label = self.registry.label
+        encoder_ctx = replace(ctx, dtype=ENCODER_DTYPE)
         values = []
         for index, samples in enumerate(sources):
             ctx.report(index, len(sources), f"encoding with {encoder.id}")
             with self._blame(encoder):
-                values.append(encoder.encode(samples, params[encoder.id], ctx))
+                values.append(encoder.encode(samples, params[encoder.id], encoder_ctx))
             encoder.output_space.check(values[-1], label(encoder), "output")
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
+        if encoder.needs_torch and ctx.dtype != ENCODER_DTYPE:  # a numpy encoder's value is converted by its reader
+            value = value.to(ctx.torch_dtype)
         for adapter in chain.adapters:
             ctx.report(0, 1, f"adapting with {adapter.id}")
             adapter.input_space.check(value, label(adapter), "input")
@@ -410,12 +419,6 @@ class Engine:
             "device": device,
             "dtype": dtype,
         }
-
-
-def _decode(encoder: Encoder, path: Path, start: float | None = None, end: float | None = None) -> audio.Clip:
-    """The segment at the encoder's rate, padded (with a warning) when shorter than the encoder needs."""
-    clip = audio.load(path, start=start, end=end, sample_rate=encoder.sample_rate)
-    return audio.pad_to(clip, encoder.min_seconds) if clip.duration < encoder.min_seconds else clip
 
 
 def _check_images(images: Any, seeds: int, label: str) -> None:

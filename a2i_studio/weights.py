@@ -257,12 +257,23 @@ def _check_readable(path: Path) -> None:
 
 
 def _numpy_globals() -> list[Any]:
-    import importlib
+    """The globals a pickle of plain numpy arrays names, and nothing that could run other code.
 
+    The array reconstructor is listed under both names it is pickled as:
+    ``numpy.core.multiarray._reconstruct`` by numpy 1 (VGGish's released PCA
+    file, for one) and ``numpy._core.multiarray._reconstruct`` by numpy 2.
+    The names are matched as strings, so loading imports neither module.
+    """
     import numpy as np
 
-    multiarray = importlib.import_module("numpy._core.multiarray")
-    return [multiarray._reconstruct, np.ndarray, np.dtype, *(type(np.dtype(t)) for t in "fdilbB")]
+    reconstruct = np.zeros(0).__reduce__()[0]
+    return [
+        (reconstruct, "numpy.core.multiarray._reconstruct"),
+        (reconstruct, "numpy._core.multiarray._reconstruct"),
+        np.ndarray,
+        np.dtype,
+        *(type(np.dtype(t)) for t in "fdilbB"),
+    ]
 
 
 def sha256_of(path: Path) -> str:

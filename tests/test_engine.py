@@ -219,3 +219,40 @@ print(results[0].recipe["device"], results[0].image.size, "torch" in sys.modules
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cpu", "(8,", "8)", "False"]
+
+
+def test_encoders_run_in_float32_and_the_embedding_is_cast_for_the_rest_of_the_chain(clip: Path) -> None:
+    from PIL import Image
+
+    from a2i_studio.core import Encoder, Generator, Registry
+
+    seen: dict[str, object] = {}
+
+    class Probe(Encoder):
+        id, output_space = "probe", Space("probe", (8,))
+
+        def load(self, device: str, dtype: str) -> None:
+            seen["encoder load"] = dtype
+
+        def encode(self, samples, params, ctx):  # type: ignore[no-untyped-def]
+            seen["encoder ctx"] = ctx.dtype
+            return torch.full((8,), 1.001)  # not a bfloat16 value: the cast shows
+
+    class Sink(Generator):
+        id, input_space = "sink", Space("probe", (8,))
+
+        def load(self, device: str, dtype: str) -> None:
+            seen["generator load"] = dtype
+
+        def generate(self, value, params, ctx):  # type: ignore[no-untyped-def]
+            seen["value"] = value
+            return [Image.new("RGB", (4, 4)) for _ in ctx.seeds]
+
+    registry = Registry()
+    registry.add_space(Probe.output_space)
+    registry.add_encoder(Probe())
+    registry.add_generator(Sink())
+    result = Engine(registry).generate(GenerationRequest(audio=clip, chain="probe>sink", dtype="bfloat16"))[0]
+    assert (seen["encoder load"], seen["encoder ctx"], seen["generator load"]) == ("float32", "float32", "bfloat16")
+    assert torch.equal(seen["value"], torch.full((8,), 1.001).to(torch.bfloat16))  # type: ignore[arg-type]
+    assert result.recipe["dtype"] == "bfloat16"

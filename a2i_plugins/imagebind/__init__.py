@@ -33,7 +33,7 @@ __all__ = [
     "extract_audio_weights",
 ]
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 
 @hookimpl

@@ -17,7 +17,6 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from a2i_plugins.mlp_adapter._network import flatten_input, split_target
-from a2i_studio import audio
 from a2i_studio.core import Encoder, Generator, RunContext, Space, resolve_params
 from a2i_studio.datasets import PairedItem
 
@@ -62,9 +61,7 @@ def encode_features(
         rows = []
         for index, item in enumerate(items):
             assert item.audio is not None
-            clip = audio.load(item.audio, sample_rate=encoder.sample_rate)
-            if clip.duration < encoder.min_seconds:
-                clip = audio.pad_to(clip, encoder.min_seconds)
+            clip = encoder.read(item.audio)
             value = encoder.encode(clip.samples, params, ctx)
             rows.append(flatten_input(value, encoder.output_space).cpu())
             ctx.report(index + 1, len(items), f"encoding audio with {encoder.id}")

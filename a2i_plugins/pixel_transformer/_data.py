@@ -17,7 +17,6 @@ from PIL import Image
 from a2i_plugins.features import FftFramesEncoder
 from a2i_plugins.pixel_transformer._config import PixelConfig
 from a2i_plugins.pixel_transformer._model import log_magnitudes
-from a2i_studio import audio
 from a2i_studio.core import RunContext
 from a2i_studio.datasets import PairedDataset
 from a2i_studio.errors import DatasetError
@@ -28,7 +27,7 @@ __all__ = ["PairTensors", "augment", "clip_frames", "image_tokens", "load_pairs"
 def clip_frames(path: Path) -> torch.Tensor:
     """``[500, 220]`` FFT magnitudes of a whole clip, as the ``fft`` encoder computes them."""
     encoder = FftFramesEncoder()
-    clip = audio.pad_to(audio.load(path, sample_rate=encoder.sample_rate), encoder.min_seconds)
+    clip = encoder.read(path)
     frames: torch.Tensor = encoder.encode(clip.samples, {}, RunContext("cpu", "float32", (0,)))
     return frames
 

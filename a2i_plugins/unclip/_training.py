@@ -24,7 +24,7 @@ from a2i_plugins.unclip._components import UnclipGenerator
 from a2i_plugins.unclip._family import UNCLIP
 from a2i_plugins.unclip._loading import load_unclip
 from a2i_plugins.unclip._sampling import run
-from a2i_studio import audio, config
+from a2i_studio import config
 from a2i_studio.core import CancelToken, Encoder, Progress, ProgressCallback, Registry, RunContext, resolve_params
 from a2i_studio.datasets import PairedDataset, read_dataset
 from a2i_studio.errors import DatasetError, ParamError
@@ -70,15 +70,14 @@ def encode_pairs(
     """
     encoder = _imagebind(registry)
     encoder.load(ctx.device, "float32")
+    params = resolve_params(encoder.params, {"clips": settings["clips"]}, encoder.id)
     vae = pipeline.vae
     embeddings, latents = [], []
     for index, item in enumerate(dataset):
         ctx.report(index, len(dataset), f"encoding pair {index + 1} of {len(dataset)}")
         assert item.audio is not None, "the trainer requires an audio file in every row"
-        clip = audio.load(item.audio, sample_rate=encoder.sample_rate)
-        if clip.duration < encoder.min_seconds:
-            clip = audio.pad_to(clip, encoder.min_seconds)
-        embedding = encoder.encode(clip.samples, {"clips": settings["clips"]}, ctx)
+        clip = encoder.read(item.audio)
+        embedding = encoder.encode(clip.samples, params, ctx)
         embeddings.append(embedding.float() * settings["embedding_scale"])
         pixels = _pixels(item.image, settings["resolution"])[None].to(ctx.device, vae.dtype)
         with torch.no_grad():

@@ -15,7 +15,7 @@ from a2i_studio.hookspecs import hookimpl
 
 __all__ = ["VGGISH_PCA_WEIGHTS", "VGGISH_WEIGHTS", "VggishEncoder", "VggishSequenceEncoder", "a2i_register_components"]
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 
 @hookimpl

@@ -1,4 +1,11 @@
-"""The VGGish encoders and their weights."""
+"""VGGish audio embeddings: one 128-d vector per 0.96 s of audio.
+
+``vggish`` gives the mean over the selected segment (space ``vggish``);
+``vggish-seq`` gives every frame (space ``vggish-sequence``) for adapters that
+read a sequence. Both run the weights released with the PyTorch port
+harritaylor/torchvggish, fetched by ``a2i models download vggish``, on the input
+that port's ``wavfile_to_examples`` makes (see :meth:`VggishEncoder.frontend`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio.core import VGGISH, VGGISH_SEQUENCE, ChoiceParam, Encoder, RunContext, WeightSpec
+from a2i_studio.errors import CheckpointError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,10 +55,17 @@ _POSTPROCESS = ChoiceParam(
 
 
 class _VggishEncoder(Encoder):
-    """Shared loading and framing of the two VGGish encoders."""
+    """Shared loading and framing of the two VGGish encoders.
 
-    version = "1"
+    Audio is decoded as torchvggish's ``wavfile_to_examples`` reads it: the
+    channels averaged in float64, resampled to 16 kHz with resampy's
+    ``kaiser_best`` filter (reproduced by :func:`a2i_studio.audio.resample`).
+    """
+
+    version = "2"  # 2: torchvggish's own frontend (resampy kaiser_best, float64 log-mel)
     sample_rate = 16_000
+    resampler = "resampy"
+    sample_dtype = "float64"
     min_seconds = 0.975  # one 96-frame example: 15,600 samples at 16 kHz
     window_seconds = 4.0
     params = (_POSTPROCESS,)
@@ -60,30 +75,51 @@ class _VggishEncoder(Encoder):
         self._model: VGGish | None = None
 
     def load(self, device: str, dtype: str) -> None:
-        """Read the port's weights (and PCA parameters unless the checkpoint holds them)."""
+        """Read the port's weights, and its PCA file unless the checkpoint holds the PCA parameters.
+
+        Raises:
+            WeightsMissing: If a file is not found.
+            CheckpointError: If a file is not what it should be.
+        """
         import torch
 
         from a2i_plugins.vggish._model import VGGish
         from a2i_studio.weights import find, load_state_dict
 
         state = load_state_dict(find(VGGISH_WEIGHTS))
-        if "pproc._pca_matrix" not in state:
-            pca = load_state_dict(find(VGGISH_PCA_WEIGHTS), numpy_arrays=True)
-            state["pproc._pca_matrix"] = torch.as_tensor(pca["pca_eigen_vectors"], dtype=torch.float32)
-            state["pproc._pca_means"] = torch.as_tensor(pca["pca_means"], dtype=torch.float32).reshape(-1, 1)
+        if "pproc.pca_eigen_vectors" not in state:
+            # The released PCA file is a pickle of numpy arrays (as torchvggish's VGGish.__init__ reads it).
+            path = find(VGGISH_PCA_WEIGHTS)
+            pca = load_state_dict(path, numpy_arrays=True)
+            try:
+                state["pproc.pca_eigen_vectors"] = torch.as_tensor(pca["pca_eigen_vectors"], dtype=torch.float32)
+                state["pproc.pca_means"] = torch.as_tensor(pca["pca_means"], dtype=torch.float32).reshape(-1, 1)
+            except KeyError as missing:
+                raise CheckpointError(f"{path} holds no VGGish PCA parameters (no {missing}).") from None
         self._model = VGGish.from_state_dict(state).eval().to(device=device, dtype=getattr(torch, dtype))
 
     def unload(self) -> None:
         self._model = None
 
-    def frames(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> torch.Tensor:
-        """One embedding per 0.96 s example of ``samples``: ``[n_examples, 128]`` on ``ctx.device``."""
+    def frontend(self, samples: np.ndarray) -> torch.Tensor:
+        """The network's input for ``samples`` from :meth:`read`: float32 ``[n_examples, 96, 64]`` on the CPU.
+
+        torchvggish's ``waveform_to_examples``: the log-mel of
+        :func:`~a2i_studio.audio.features.vggish_log_mel` computed in float64,
+        cut into non-overlapping 0.96 s examples, then cast to float32.
+        """
         import torch
 
         from a2i_studio.audio.features import vggish_log_mel
 
+        return vggish_log_mel(torch.from_numpy(samples).double()).float()
+
+    def frames(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> torch.Tensor:
+        """One embedding per 0.96 s example of ``samples``: ``[n_examples, 128]`` on ``ctx.device``."""
+        import torch
+
         assert self._model is not None, "load() first"
-        log_mel = vggish_log_mel(torch.from_numpy(samples).float())
+        log_mel = self.frontend(samples)
         with torch.inference_mode():
             return self._model(log_mel.to(ctx.device, ctx.torch_dtype), params["postprocess"])
 

@@ -1,8 +1,9 @@
 """The VGGish network, with state-dict names of the widely used PyTorch port (harritaylor/torchvggish).
 
 ``features.N`` is the convolution stack, ``embeddings.N`` the 4096-4096-128 head
-and ``pproc._pca_matrix`` / ``pproc._pca_means`` the optional PCA whitening of
-the AudioSet release, so the port's released weights load as they are. The
+and ``pproc.pca_eigen_vectors`` / ``pproc.pca_means`` the optional PCA whitening
+of the AudioSet release, so the port's released weights, and a state dict saved
+from the port's own module, load as they are. The
 layer widths are read from the checkpoint, so a small test model loads through
 the same code as the real one.
 """
@@ -29,19 +30,19 @@ _QUANTIZE_RANGE = (-2.0, 2.0)
 class Postprocessor(nn.Module):
     """PCA whitening and 8-bit quantisation of raw embeddings (AudioSet's release format)."""
 
-    _pca_matrix: torch.Tensor
-    _pca_means: torch.Tensor
+    pca_eigen_vectors: torch.Tensor
+    pca_means: torch.Tensor
 
     def __init__(self, size: int) -> None:
         super().__init__()
-        self.register_buffer("_pca_matrix", torch.eye(size))
-        self.register_buffer("_pca_means", torch.zeros(size, 1))
+        self.register_buffer("pca_eigen_vectors", torch.eye(size))
+        self.register_buffer("pca_means", torch.zeros(size, 1))
 
     def forward(self, embeddings: torch.Tensor, mode: str) -> torch.Tensor:
         """Apply ``mode`` (one of :data:`POSTPROCESSING`) to ``[n, size]`` embeddings."""
         if mode == "raw":
             return embeddings
-        whitened = (embeddings - self._pca_means.T) @ self._pca_matrix.T
+        whitened = (embeddings - self.pca_means.T) @ self.pca_eigen_vectors.T
         if mode == "pca":
             return whitened
         low, high = _QUANTIZE_RANGE

@@ -1,6 +1,8 @@
 """Audio input for a2i-studio: decoding, clips and the errors of bad files.
 
 Importing this package is cheap (numpy, soundfile, PyAV, soxr; never torch).
+:func:`load` resamples with soxr, or with the resampler a pretrained model's
+official pipeline used (:data:`RESAMPLERS`, :func:`resample`).
 The heavier parts are submodules that callers import when they need them:
 
 - :mod:`a2i_studio.audio.features`: torch features for every backend
@@ -31,11 +33,13 @@ from a2i_studio.audio._errors import (
     TruncatedAudio,
 )
 from a2i_studio.audio._load import AudioLevels, load, measure_levels, probe
+from a2i_studio.audio._resample import RESAMPLERS, ResamplerName, SampleType, resample
 from a2i_studio.errors import AudioError
 
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_SECONDS",
+    "RESAMPLERS",
     "AudioError",
     "AudioFileNotFound",
     "AudioInfo",
@@ -51,6 +55,8 @@ __all__ = [
     "NoAudioDevice",
     "NoAudioStream",
     "NotAudio",
+    "ResamplerName",
+    "SampleType",
     "TextNotAudio",
     "TruncatedAudio",
     "file_sha256",
@@ -58,4 +64,5 @@ __all__ = [
     "measure_levels",
     "pad_to",
     "probe",
+    "resample",
 ]

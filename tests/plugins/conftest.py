@@ -166,8 +166,8 @@ def tiny_vggish(app_dirs: dict[str, Path]) -> torch.nn.Module:
     rng = np.random.default_rng(0)
     pca = {"pca_eigen_vectors": rng.standard_normal((128, 128)) * 0.1, "pca_means": rng.standard_normal(128) * 0.01}
     torch.save(pca, folder / "vggish_pca_params-970ea276.pth")
-    model.pproc._pca_matrix.copy_(torch.as_tensor(pca["pca_eigen_vectors"]))
-    model.pproc._pca_means.copy_(torch.as_tensor(pca["pca_means"]).reshape(-1, 1))
+    model.pproc.pca_eigen_vectors.copy_(torch.as_tensor(pca["pca_eigen_vectors"]))
+    model.pproc.pca_means.copy_(torch.as_tensor(pca["pca_means"]).reshape(-1, 1))
     return model
 
 

@@ -67,7 +67,7 @@ def test_audio_to_image_through_the_engine_reproduces_each_seed_alone(
     alone = engine.generate(GenerationRequest(audio=rain, chain=CHAIN, seed=6, params=params))
     assert np.array_equal(_pixels(alone[0].image), _pixels(batch[1].image))
     assert batch[0].recipe["params"]["unclip"]["model"] == "stabilityai/stable-diffusion-2-1-unclip"
-    assert batch[0].recipe["params"]["imagebind"] == {"clips": 3}
+    assert batch[0].recipe["params"]["imagebind"] == {"clips": 3, "channels": "first"}
     # Another sound gives another picture from the same seed.
     birds = write_audio(tmp_path / "birds.wav", 3.0, 2500.0, seed=1)
     other = engine.generate(GenerationRequest(audio=birds, chain=CHAIN, seed=5, params=params))
