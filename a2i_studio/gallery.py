@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import io
 import json
 import logging
@@ -33,9 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio import config
+from a2i_studio._gallery_index import INDEX_NAME, INSERT, DamagedIndex, open_index
 from a2i_studio.errors import GalleryError
 from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps, sha256_file
-from a2i_studio.recipes import RECIPE_KEY, check_recipe, read_recipe
+from a2i_studio.recipes import RECIPE_KEY, check_recipe, read_recipe, recipe_key
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -43,31 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe", "recipe_key"]
 
 log = logging.getLogger(__name__)
-
-_INDEX_NAME = "index.sqlite"
-_BUSY_TIMEOUT_S = 60.0  # several processes (a batch, the app) write to one index; each waits its turn
-_CORRUPT_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS images (
-    id TEXT PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    created TEXT NOT NULL,
-    audio_name TEXT NOT NULL,
-    chain TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    starred INTEGER NOT NULL DEFAULT 0,
-    recipe TEXT NOT NULL,
-    recipe_key TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS images_created ON images(created);
--- The bytes each star was given to (sha256 and size of the PNG), so a rebuild finds them wherever they are.
-CREATE TABLE IF NOT EXISTS stars (
-    sha256 TEXT PRIMARY KEY,
-    size INTEGER NOT NULL
-);
-"""
-# What decides the pixels; when, where and by which app build an image was made does not.
-_KEY_FIELDS = ("segment", "chain", "components", "params", "seed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,21 +74,6 @@ class RebuildReport:
     skipped: tuple[tuple[Path, str], ...]
 
 
-def recipe_key(recipe: dict[str, Any]) -> str:
-    """A short hash of what decides an image's pixels: the same key, the same image.
-
-    It covers the audio's sha256 (not its name or place), the segment, the chain
-    and its component versions, every parameter, the mixed-in sounds and the seed;
-    it leaves out the creation time, the device, the dtype and the app version, so
-    a batch run again on another machine recognises what is already made.
-    """
-    audio = recipe.get("audio", {})
-    mix = [(other.get("sha256"), other.get("weight")) for other in recipe.get("mix", [])]
-    kept = {field: recipe.get(field) for field in _KEY_FIELDS}
-    text = json.dumps({**kept, "audio": audio.get("sha256"), "mix": mix}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 class Gallery:
     """The images of one gallery folder and their SQLite index.
 
@@ -141,7 +101,7 @@ class Gallery:
         self.repaired: Path | None = None
         try:
             self._db = self._connect()
-        except _DamagedIndex:
+        except DamagedIndex:
             self._repair()
         else:
             self._heal()
@@ -311,7 +271,7 @@ class Gallery:
                     if row["path"] in scanned or not Path(row["path"]).exists()
                 ]
                 self._db.executemany("DELETE FROM images WHERE id = ?", stale)
-                self._db.executemany(_INSERT, [_row(item) for item in items])
+                self._db.executemany(INSERT, [_row(item) for item in items])
                 self._db.execute("DELETE FROM stars")
                 self._db.executemany("INSERT OR REPLACE INTO stars (sha256, size) VALUES (?, ?)", stars)
         except sqlite3.Error as error:
@@ -319,45 +279,18 @@ class Gallery:
         return RebuildReport(len(items), len(stars), tuple(skipped))
 
     def _connect(self) -> sqlite3.Connection:
-        """Open the index and check it.
-
-        Raises:
-            _DamagedIndex: The file is not a database or fails SQLite's quick check.
-            GalleryError: It cannot be opened for another reason (permissions, a full disk).
-        """
-        index = self.root / _INDEX_NAME
         try:
-            db = sqlite3.connect(index, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+            return open_index(self.root / INDEX_NAME)
         except sqlite3.Error as error:
-            raise self._open_error(error) from None
-        try:
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            # A power cut may lose the last rows (never corrupt the index); opening re-indexes their PNGs.
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            _add_recipe_keys(db)
-            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.Error as error:
-            db.close()
-            if (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF in _CORRUPT_CODES:
-                raise _DamagedIndex(str(error)) from None
-            raise self._open_error(error) from None
-        if verdict != "ok":
-            db.close()
-            raise _DamagedIndex(verdict)
-        return db
-
-    def _open_error(self, error: sqlite3.Error) -> GalleryError:
-        return GalleryError(
-            f"The gallery index {self.root / _INDEX_NAME} cannot be opened ({error}); check the folder's "
-            "permissions and free space, or choose another gallery folder in Settings."
-        )
+            raise GalleryError(
+                f"The gallery index {self.root / INDEX_NAME} cannot be opened ({error}); check the folder's "
+                "permissions and free space, or choose another gallery folder in Settings."
+            ) from None
 
     def _repair(self) -> None:
         """Move a damaged index aside, start a new one and fill it from the PNGs."""
-        index = self.root / _INDEX_NAME
-        aside = index.with_name(f"{_INDEX_NAME}.damaged-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+        index = self.root / INDEX_NAME
+        aside = index.with_name(f"{INDEX_NAME}.damaged-{datetime.now(UTC):%Y%m%d-%H%M%S}")
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.replace(f"{index}{suffix}", f"{aside}{suffix}")
@@ -413,10 +346,10 @@ class Gallery:
 
     def _insert(self, item: GalleryItem) -> None:
         with self._db:
-            self._db.execute(_INSERT, _row(item))
+            self._db.execute(INSERT, _row(item))
 
     def _index_error(self, error: sqlite3.Error, outcome: str = "nothing was saved") -> GalleryError:
-        index = self.root / _INDEX_NAME
+        index = self.root / INDEX_NAME
         if is_disk_full(error):
             return GalleryError(
                 f"The disk holding the gallery index {index} is full: free some space or choose another "
@@ -457,12 +390,6 @@ class Gallery:
                 remove_stale_temps(folder)
 
 
-_INSERT = (
-    "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe, recipe_key) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
 def _item(path: Path, recipe: dict[str, Any]) -> GalleryItem:
     """The index entry of the PNG at ``path``; ``recipe`` has passed :func:`check_recipe`."""
     return GalleryItem(
@@ -491,28 +418,9 @@ def _row(item: GalleryItem) -> tuple[Any, ...]:
     )
 
 
-def _add_recipe_keys(db: sqlite3.Connection) -> None:
-    """Give an index made before recipe keys existed its key column, filled from the stored recipes."""
-    if "recipe_key" not in {row["name"] for row in db.execute("PRAGMA table_info(images)")}:
-        with db:
-            db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the column
-            if "recipe_key" not in {row["name"] for row in db.execute("PRAGMA table_info(images)")}:
-                db.execute("ALTER TABLE images ADD COLUMN recipe_key TEXT NOT NULL DEFAULT ''")
-                rows = db.execute("SELECT id, recipe FROM images").fetchall()
-                db.executemany(
-                    "UPDATE images SET recipe_key = ? WHERE id = ?",
-                    [(recipe_key(json.loads(row["recipe"])), row["id"]) for row in rows],
-                )
-    db.execute("CREATE INDEX IF NOT EXISTS images_recipe_key ON images(recipe_key)")
-
-
 def _content_key(path: Path) -> tuple[str, int] | None:
     """(sha256, size) of a PNG, or ``None`` if it is gone or unreadable (then there is no star to keep)."""
     try:
         return sha256_file(path), path.stat().st_size
     except (OSError, ValueError):
         return None
-
-
-class _DamagedIndex(Exception):
-    """``index.sqlite`` is not a database or fails SQLite's quick check."""

@@ -14,6 +14,7 @@ stores and what every generator's random generator accepts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
@@ -24,7 +25,16 @@ from typing import Any, BinaryIO
 from a2i_studio.errors import GalleryError, ParamError
 from a2i_studio.files import regular_file_problem
 
-__all__ = ["MAX_NESTING", "MAX_RECIPE_BYTES", "RECIPE_KEY", "SEED_LIMIT", "check_recipe", "check_seed", "read_recipe"]
+__all__ = [
+    "MAX_NESTING",
+    "MAX_RECIPE_BYTES",
+    "RECIPE_KEY",
+    "SEED_LIMIT",
+    "check_recipe",
+    "check_seed",
+    "read_recipe",
+    "recipe_key",
+]
 
 RECIPE_KEY = "a2i-recipe"
 """The keyword of the PNG text chunk that holds the recipe."""
@@ -38,6 +48,8 @@ MAX_RECIPE_BYTES = 1 << 20
 MAX_NESTING = 32
 """A recipe nests about 4 deep; JSON nested deeper than this is refused before parsing."""
 
+# What decides the pixels; when, where and by which app build an image was made does not.
+_KEY_FIELDS = ("segment", "chain", "components", "params", "seed")
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 _KEYWORD_BYTES = 80  # a PNG keyword is 1-79 bytes, then a NUL
@@ -114,6 +126,21 @@ def check_recipe(recipe: object, source: str) -> dict[str, Any]:
         if not ok:
             raise GalleryError(f"The recipe in {source} is damaged: {what}.")
     return recipe
+
+
+def recipe_key(recipe: dict[str, Any]) -> str:
+    """A short hash of what decides an image's pixels: the same key, the same image.
+
+    It covers the audio's sha256 (not its name or place), the segment, the chain
+    and its component versions, every parameter, the mixed-in sounds and the seed;
+    it leaves out the creation time, the device, the dtype and the app version, so
+    a batch run again on another machine recognises what is already made.
+    """
+    audio = recipe.get("audio", {})
+    mix = [(other.get("sha256"), other.get("weight")) for other in recipe.get("mix", [])]
+    kept = {field: recipe.get(field) for field in _KEY_FIELDS}
+    text = json.dumps({**kept, "audio": audio.get("sha256"), "mix": mix}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _seed_problem(seed: object) -> str | None:
