@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from a2i_studio.gui.app import EXIT_AFTER_PAINT
@@ -48,3 +49,21 @@ def test_the_chain_panel_says_why_when_the_plugins_cannot_load(
     qtbot.waitUntil(lambda: window.chain_panel is not None and window.chain_panel.note.text().startswith("No chains"))
     assert window.chain_panel is not None and not window.chain_panel.generate_button.isEnabled()
     assert "settings" in window.chain_panel.note.text()
+
+
+def test_the_gallery_folder_from_the_environment_wins_over_settings(
+    app_dirs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from a2i_studio import config
+    from a2i_studio.gui.backend import load_backend
+
+    config.save_settings({"gallery_dir": str(tmp_path / "chosen-in-settings")})
+    roots = []
+    for unset in (False, True):
+        if unset:  # without the variable, the folder saved in Settings is used
+            monkeypatch.delenv("A2I_GALLERY_DIR")
+        backend = load_backend(safe_mode=True)
+        assert backend.engine.gallery is not None
+        roots.append((backend.gallery.root, backend.engine.gallery.root))
+        backend.close()
+    assert roots == [(app_dirs["gallery"],) * 2, (tmp_path / "chosen-in-settings",) * 2]
