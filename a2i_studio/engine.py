@@ -40,6 +40,7 @@ __all__ = [
     "Engine",
     "GenerationRequest",
     "GenerationResult",
+    "chain_device",
     "default_dtype",
     "pick_device",
     "request_from_recipe",
@@ -124,6 +125,18 @@ def default_dtype(device: str) -> str:
     return "float32" if device == "cpu" else "float16"
 
 
+def chain_device(chain: Chain, device: str | None, dtype: str | None) -> tuple[str, str]:
+    """The device and dtype ``chain`` runs on: as asked (or the best), or the CPU for numpy-only chains.
+
+    Raises:
+        ParamError: If ``device`` names a device this machine does not have.
+    """
+    if any(component.needs_torch for component in chain.components):
+        chosen = pick_device(device)
+        return chosen, dtype or default_dtype(chosen)
+    return "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+
+
 def request_from_recipe(recipe: Mapping[str, Any], audio_path: Path | None = None) -> GenerationRequest:
     """The request that reproduces the image a recipe came from (one image, its own seed)."""
     if recipe.get("format") != RECIPE_FORMAT:
@@ -173,15 +186,11 @@ class Engine:
         """
         # 1. Validate everything before any heavy work.
         chain = parse_chain(request.chain, self.registry)
-        params = self._resolve(chain, request.params)
+        params = self.resolve_params(chain, request.params)
         if request.n < 1:
             raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
         _check_mix_shares(request.mix)
-        if any(component.needs_torch for component in chain.components):
-            device = pick_device(request.device)
-            dtype = request.dtype or default_dtype(device)
-        else:  # numpy all the way: no torch import, no device to choose
-            device, dtype = "cpu", "float32"
+        device, dtype = chain_device(chain, request.device, request.dtype)
         seeds = tuple(request.seed + index for index in range(request.n))
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
@@ -195,8 +204,7 @@ class Engine:
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
         ctx.report(0, 1, "loading models")
-        for component in chain.components:
-            self._load(component, device, dtype)
+        self.load_chain(chain, device, dtype)
         try:
             images = self._run(chain, [c.samples for c in clips], shares, params, ctx)
         except A2IError:
@@ -210,7 +218,7 @@ class Engine:
             raise
 
         # 4. Record the recipe of each image, then hand them to the gallery.
-        recipe = self._recipe(request, chain, params, device, dtype)
+        recipe = self.recipe(request, chain, params, device, dtype)
         results = []
         for seed, image in zip(seeds, images, strict=True):
             image_recipe = {**recipe, "seed": seed}
@@ -233,30 +241,23 @@ class Engine:
         params: dict[str, dict[str, Any]],
         ctx: RunContext,
     ) -> list[Image]:
-        encoder = chain.encoder
         values = []
         for index, samples in enumerate(sources):
-            ctx.report(index, len(sources), f"encoding with {encoder.id}")
-            values.append(encoder.encode(samples, params[encoder.id], ctx))
-            encoder.output_space.check(values[-1], encoder.id, "output")
+            ctx.report(index, len(sources), f"encoding with {chain.encoder.id}")
+            values.append(chain.encode(samples, params, ctx))
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
-        for adapter in chain.adapters:
-            ctx.report(0, 1, f"adapting with {adapter.id}")
-            adapter.input_space.check(value, adapter.id, "input")
-            value = adapter.adapt(value, params[adapter.id], ctx)
-            adapter.output_space.check(value, adapter.id, "output")
-        generator = chain.generator
-        generator.input_space.check(value, generator.id, "input")
-        images = generator.generate(value, params[generator.id], ctx)
-        if len(images) != len(ctx.seeds):
-            raise A2IError(
-                f"Generator {generator.id} made {len(images)} images for {len(ctx.seeds)} seeds; "
-                "report this to the plugin's author."
-            )
+        if chain.adapters:
+            ctx.report(0, 1, f"adapting with {'>'.join(adapter.id for adapter in chain.adapters)}")
+        images = chain.paint(chain.adapt(value, params, ctx), params, ctx)
         ctx.report(1, 1, "done")
-        return [image.convert("RGB") for image in images]
+        return images
 
-    def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    def resolve_params(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every component's parameters: ``given`` (by component id, then name) validated, defaults filled.
+
+        Raises:
+            ParamError: For a component outside the chain, an unknown name or an invalid value.
+        """
         ids = {component.id for component in chain.components}
         unknown = sorted(set(given) - ids)
         if unknown:
@@ -265,6 +266,11 @@ class Engine:
             component.id: resolve_params(component.params, given.get(component.id, {}), component.id)
             for component in chain.components
         }
+
+    def load_chain(self, chain: Chain, device: str, dtype: str) -> None:
+        """Load every component of ``chain`` on ``device`` in ``dtype``; loaded ones are kept for the next run."""
+        for component in chain.components:
+            self._load(component, device, dtype)
 
     def _load(self, component: Component, device: str, dtype: str) -> None:
         key = (component.kind, component.id)
@@ -276,9 +282,10 @@ class Engine:
         component.load(device, dtype)
         self._loaded[key] = (component, device, dtype)
 
-    def _recipe(
+    def recipe(
         self, request: GenerationRequest, chain: Chain, params: dict[str, dict[str, Any]], device: str, dtype: str
     ) -> dict[str, Any]:
+        """The recipe of ``request`` run as ``chain`` with resolved ``params`` (without the image's own seed)."""
         path = Path(request.audio).resolve()
         return {
             "format": RECIPE_FORMAT,

@@ -24,6 +24,7 @@ __all__ = [
     "ParamError",
     "PluginError",
     "ShapeError",
+    "VideoError",
     "WeightsMissing",
 ]
 
@@ -70,6 +71,10 @@ class GalleryError(A2IError):
 
 class OutOfMemory(A2IError):
     """The device ran out of memory while running a chain."""
+
+
+class VideoError(A2IError):
+    """A video could not be written, read back or rendered again."""
 
 
 class Cancelled(A2IError):

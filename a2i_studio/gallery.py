@@ -29,9 +29,11 @@ from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "read_recipe"]
+__all__ = ["RECIPE_KEY", "VIDEO_FILE_KEY", "Gallery", "GalleryItem", "read_recipe"]
 
 RECIPE_KEY = "a2i-recipe"
+VIDEO_FILE_KEY = "video_file"
+"""Recipe key of a video's poster: where the video file is."""
 _INDEX_NAME = "index.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -60,6 +62,12 @@ class GalleryItem:
     seed: int
     starred: bool
     recipe: dict[str, Any]
+
+    @property
+    def video(self) -> Path | None:
+        """The video this item stands for (the PNG is its poster frame), or ``None`` for an image."""
+        video_file = self.recipe.get(VIDEO_FILE_KEY)
+        return Path(video_file) if video_file else None
 
 
 def read_recipe(path: Path) -> dict[str, Any]:
@@ -141,6 +149,17 @@ class Gallery:
         )
         self._insert(item)
         return item
+
+    def add_video(self, poster: Image, recipe: dict[str, Any], video: Path) -> GalleryItem:
+        """Put a rendered video in the gallery beside the images: its poster frame, with its recipe and path.
+
+        The poster is a gallery PNG like any other (written atomically, indexed, filtered by
+        clip and chain, rebuilt from the PNGs alone); the video stays where it was written.
+
+        Raises:
+            GalleryError: If the disk is full or the folder is not writable; nothing is left behind.
+        """
+        return self.add(poster, {**recipe, VIDEO_FILE_KEY: str(Path(video).resolve())})
 
     def items(
         self,

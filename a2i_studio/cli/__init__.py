@@ -14,14 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from a2i_studio import __version__
-from a2i_studio.cli import _audio, _datasets, _eval, _gallery, _generate, _gui, _models, _plugins, _train
+from a2i_studio.cli import _audio, _datasets, _eval, _gallery, _generate, _gui, _models, _plugins, _render, _train
 from a2i_studio.config import log_file
 from a2i_studio.errors import A2IError
 
 __all__ = ["build_parser", "command_usages", "main"]
 
 _USAGE_WIDTH = 100
-_GROUPS = (_generate, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _gui)
+_GROUPS = (_generate, _render, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _gui)
 
 
 class _Formatter(argparse.HelpFormatter):

@@ -6,15 +6,16 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from a2i_studio.core import Component, Progress, ProgressCallback
-from a2i_studio.errors import ParamError
+from a2i_studio.errors import A2IError, ParamError
 from a2i_studio.plugins import PluginManager
 
-__all__ = ["load_plugins", "parse_param_options", "print_json", "progress_bar"]
+__all__ = ["check_source_audio", "load_plugins", "parse_param_options", "print_json", "progress_bar"]
 
 
 def load_plugins(args: argparse.Namespace) -> PluginManager:
@@ -23,6 +24,22 @@ def load_plugins(args: argparse.Namespace) -> PluginManager:
     for record in manager.failed:
         print(f"warning: {record.error}", file=sys.stderr)
     return manager
+
+
+def check_source_audio(audio: Path, recipe: Mapping[str, Any], made: str) -> None:
+    """Check that ``audio`` is still the sound the recipe of ``made`` (a file name) was made from.
+
+    Raises:
+        A2IError: If it is gone, or its sha256 differs from the recipe's.
+    """
+    from a2i_studio.audio import file_sha256
+
+    if not audio.exists():
+        raise A2IError(f"The source audio {audio} of {made} is gone; pass its new place with --audio.")
+    if file_sha256(audio) != recipe["audio"]["sha256"]:
+        raise A2IError(
+            f"{audio} is not the audio {made} was made from (its sha256 differs); pass the original with --audio."
+        )
 
 
 def print_json(value: Any) -> None:

@@ -18,6 +18,7 @@ from a2i_studio.core._components import (
     Trainer,
     WeightSpec,
 )
+from a2i_studio.core._continuity import CONTINUITY_MODES, FrameHints
 from a2i_studio.core._mixing import mix_embeddings
 from a2i_studio.core._params import (
     BoolParam,
@@ -45,6 +46,7 @@ from a2i_studio.core._spaces import (
 __all__ = [
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
+    "CONTINUITY_MODES",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
     "MFCC_SUMMARY",
@@ -59,6 +61,7 @@ __all__ = [
     "Component",
     "Encoder",
     "FloatParam",
+    "FrameHints",
     "Generator",
     "IntParam",
     "Param",

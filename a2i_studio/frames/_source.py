@@ -1,0 +1,161 @@
+"""Where a frame stream's audio windows come from: :class:`AudioWindow` and the file source.
+
+A source hands out one window per frame, in frame order, as the sound
+arrives: the samples centred on the frame's time, the envelope values the
+modulations follow, and whether a keyframe falls on it. :class:`FileSource`
+reads a file (or a segment of it) block by block, so an hour-long track takes
+the memory of one window; a live input (a microphone, or a file played in
+real time) is another source of the same windows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from a2i_studio import audio
+from a2i_studio.audio.envelopes import Analysis, analyse, band_of
+from a2i_studio.frames._settings import VideoSettings
+
+__all__ = ["AudioWindow", "FileSource", "frame_count", "keyframe_flags"]
+
+
+@dataclass(frozen=True)
+class AudioWindow:
+    """The sound one frame listens to.
+
+    Attributes:
+        index: The frame's number, from 0.
+        time: The frame's time in seconds from the start of the segment (the middle of its
+            display interval, ``(index + 0.5) / fps``); the window is centred on it.
+        samples: Mono float32 at the encoder's rate, the window's length (silence past the segment's ends).
+        envelopes: Envelope values (0-1) at this time, by name, for the modulations.
+        keyframe: Whether the frame is a keyframe (ignored without keyframes).
+    """
+
+    index: int
+    time: float
+    samples: np.ndarray
+    envelopes: Mapping[str, float] = field(default_factory=dict)
+    keyframe: bool = False
+
+
+def frame_count(duration: float, fps: float) -> int:
+    """Frames of a video as long as ``duration`` seconds of sound: within half a frame of it, at least one."""
+    return max(1, math.floor(duration * fps + 0.5))
+
+
+def keyframe_flags(settings: VideoSettings, analysis: Analysis | None, count: int) -> np.ndarray:
+    """Which of ``count`` frames are keyframes: the first, the last, and those the mode picks.
+
+    ``every`` puts one each ``keyframe_every`` seconds; ``onsets``, ``beats`` and
+    ``sections`` on the frame whose display interval holds each event of ``analysis``.
+    """
+    flags = np.zeros(count, dtype=bool)
+    flags[[0, -1]] = True
+    fps = settings.fps
+    if settings.keyframes == "every":
+        starts = np.arange(count) / fps
+        flags[1:] |= np.floor(starts[1:] / settings.keyframe_every) > np.floor(starts[:-1] / settings.keyframe_every)
+    elif settings.keyframes != "none" and analysis is not None:
+        events = {"onsets": analysis.onsets, "beats": analysis.beats, "sections": analysis.sections}[settings.keyframes]
+        flags[np.clip(np.floor(events * fps).astype(np.int64), 0, count - 1)] = True
+    return flags
+
+
+class FileSource:
+    """Windows of a file, or of its ``start``-``end`` segment, one per frame.
+
+    Building it runs the analysis pass (envelopes and events, one streaming read
+    of the segment) when the settings need it; iterating reads the segment once
+    more, block by block.
+
+    Args:
+        path: Any audio or video file :func:`a2i_studio.audio.load` reads.
+        settings: The video settings (rate, keyframes, modulations).
+        sample_rate: The encoder's sample rate.
+        window_seconds: The window each frame listens to.
+        start: Segment start, seconds (``None``: the file's start).
+        end: Segment end, seconds (``None``: the file's end).
+
+    Raises:
+        AudioError: If the file cannot be read or the segment lies outside it.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        settings: VideoSettings,
+        sample_rate: int,
+        window_seconds: float,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = settings
+        self.sample_rate = sample_rate
+        self.window_seconds = window_seconds
+        self.start, self.end = start, end
+        audio.stream(self.path, start=start, end=end).close()  # the file and the segment fail here, in a sentence
+        info = audio.probe(self.path)
+        self.duration = (info.duration if end is None else end) - (start or 0.0)
+        self.count = frame_count(self.duration, settings.fps)
+        names = settings.envelope_names()
+        self.analysis: Analysis | None = None
+        if names or settings.keyframes in ("onsets", "beats", "sections"):
+            bands = [band for band in map(band_of, names) if band is not None]
+            self.analysis = analyse(self.path, start=start, end=end, bands=bands)
+        self.times = (np.arange(self.count) + 0.5) / settings.fps
+        self.keyframes = keyframe_flags(settings, self.analysis, self.count)
+        self.envelopes = {
+            name: self.analysis.at(self.analysis.envelope(name), self.times, 1 / settings.fps, peak=name == "onset")
+            for name in names
+            if self.analysis is not None
+        }
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[AudioWindow]:
+        """Every frame's window, in order."""
+        return self.windows()
+
+    def windows(self, first: int = 0, last: int | None = None) -> Generator[AudioWindow, None, None]:
+        """The windows of frames ``first`` to ``last`` (exclusive; ``None``: the end), in order."""
+        last = self.count if last is None else last
+        rate, size = self.sample_rate, round(self.window_seconds * self.sample_rate)
+        blocks = audio.stream(self.path, start=self.start, end=self.end, sample_rate=rate)
+        buffer, buffer_start, exhausted = np.zeros(0, dtype=np.float32), 0, False
+        try:
+            for index in range(first, last):
+                time = float(self.times[index])
+                low = round(time * rate) - size // 2
+                high = low + size
+                # 1. Read until the buffer reaches the window's end (or the segment ends).
+                while not exhausted and buffer_start + buffer.shape[0] < high:
+                    block = next(blocks, None)
+                    if block is None:
+                        exhausted = True
+                    else:
+                        buffer = np.concatenate([buffer, block])
+                # 2. Drop what no later window needs, then copy the window, silence outside the segment.
+                drop = min(max(low - buffer_start, 0), buffer.shape[0])
+                buffer, buffer_start = buffer[drop:], buffer_start + drop
+                window = np.zeros(size, dtype=np.float32)
+                begin, stop = max(low, buffer_start), min(high, buffer_start + buffer.shape[0])
+                if stop > begin:
+                    window[begin - low : stop - low] = buffer[begin - buffer_start : stop - buffer_start]
+                yield AudioWindow(
+                    index=index,
+                    time=time,
+                    samples=window,
+                    envelopes={name: float(values[index]) for name, values in self.envelopes.items()},
+                    keyframe=bool(self.keyframes[index]),
+                )
+        finally:
+            blocks.close()
