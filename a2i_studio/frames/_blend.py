@@ -16,11 +16,13 @@ _PARALLEL = 0.9995  # cosine above which slerp falls back to a straight line (th
 
 
 def slerp(start: Any, end: Any, fraction: float) -> Any:
-    """Spherical interpolation: along the great circle from ``start`` to ``end``, norms blended linearly.
+    """Spherical interpolation (Shoemake's): along the arc from ``start`` to ``end`` instead of the chord.
 
-    Gaussian noises (and embeddings whose norm carries little meaning) keep
-    their statistics along the arc, where a straight line would pass through
-    smaller, greyer values halfway.
+    Between two independent Gaussian draws (nearly orthogonal, of nearly equal
+    norm) every point of the arc keeps a Gaussian's norm, where the straight
+    line would pass through a draw 30% too small halfway, a greyer, blurrier
+    picture; embeddings whose direction matters more than their length glide
+    the same way.
     """
     if isinstance(start, dict):
         return {key: slerp(start[key], end[key], fraction) for key in start}

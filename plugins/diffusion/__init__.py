@@ -79,6 +79,7 @@ class DiffusionGenerator(Generator):
 
     family: ClassVar[Family]
     version = "1"
+    continuity = ("fixed", "drift", "previous")
 
     def __init__(self) -> None:
         self._loaded: LoadedPipeline | None = None
@@ -106,6 +107,15 @@ class DiffusionGenerator(Generator):
         from a2i_plugins.diffusion.sampling import run
 
         return run(self.pipeline(params, ctx), self.family, value, params, ctx)
+
+    def draw_noise(self, seed: int, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """The starting latents of ``seed`` (on the CPU), as :meth:`generate` draws them."""
+        import torch
+
+        from a2i_plugins.diffusion.sampling import latent_shape
+
+        shape = latent_shape(self.pipeline(params, ctx), self.family, params)
+        return torch.randn(shape, generator=torch.Generator(device="cpu").manual_seed(seed), dtype=torch.float32)
 
     def encode_text(self, prompt: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
         """``prompt`` encoded by the model's own text encoder(s), as a value of :attr:`input_space` on the CPU.
@@ -157,6 +167,7 @@ class StableDiffusion3Generator(DiffusionGenerator):
     name = "Stable Diffusion 3 Medium"
     description = "Stable Diffusion 3 from pooled 2048 + 333 x 4096 text embeddings; LoRA, live preview."
     input_space = SD3_TEXT
+    continuity = ("fixed", "drift")  # its flow-matching transformer has no image-to-image loop here
     params = _params(SD3, schedulers=False)
     weights = (SD3.weights,)
 

@@ -101,6 +101,7 @@ class UnclipGenerator(Generator):
         IntParam("preview_every", 5, "show a rough preview every N steps (0: never)", minimum=0, maximum=200),
     )
     weights = (UNCLIP.weights,)
+    continuity = ("fixed", "drift", "previous")
 
     def __init__(self) -> None:
         self._loaded: LoadedPipeline | None = None
@@ -129,6 +130,15 @@ class UnclipGenerator(Generator):
         from a2i_plugins.unclip._sampling import run
 
         return run(self.pipeline(params, ctx), value, params, ctx)
+
+    def draw_noise(self, seed: int, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """The starting latents of ``seed`` (on the CPU), as :meth:`generate` draws them."""
+        import torch
+
+        from a2i_plugins.unclip._sampling import latent_shape
+
+        shape = latent_shape(self.pipeline(params, ctx), params)
+        return torch.randn(shape, generator=torch.Generator(device="cpu").manual_seed(seed), dtype=torch.float32)
 
 
 @hookimpl
