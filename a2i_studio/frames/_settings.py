@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from a2i_studio.audio.envelopes import band_of
-from a2i_studio.core import CONTINUITY_MODES, ChoiceParam, FloatParam, IntParam, Param, resolve_params
+from a2i_studio.core import CONTINUITY_MODES, ChoiceParam, Encoder, FloatParam, IntParam, Param, resolve_params
 from a2i_studio.errors import ParamError
 
 __all__ = [
@@ -158,9 +158,13 @@ class VideoSettings:
         values = {item.name: getattr(self, item.name) for item in fields(self)}
         return VideoSettings.from_values({**values, **changes})
 
-    def window_for(self, min_seconds: float) -> float:
-        """The window each frame listens to: the setting, else 2 s, never under the encoder's shortest."""
-        return max(self.window or 2.0, min_seconds)
+    def window_for(self, encoder: Encoder) -> float:
+        """The window each frame listens to: the setting, else 2 s, never under the encoder's shortest input.
+
+        Two seconds, not the 4 s MFCC stills listen to: birdsong in a quarter of a 4 s window
+        already moves the MFCC statistics, so a change of scene would show a second early.
+        """
+        return max(self.window or 2.0, encoder.min_seconds)
 
     def envelope_names(self) -> tuple[str, ...]:
         """The envelopes the modulations follow, each once."""

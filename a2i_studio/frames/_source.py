@@ -1,7 +1,8 @@
 """Where a frame stream's audio windows come from: :class:`AudioWindow` and the file source.
 
 A source hands out one window per frame, in frame order, as the sound
-arrives: the samples centred on the frame's time, the envelope values the
+arrives: the samples centred on the frame's time (slid inward at the file's
+ends, so no window is half silence), the envelope values the
 modulations follow, and whether a keyframe falls on it. :class:`FileSource`
 reads a file (or a segment of it) block by block, so an hour-long track takes
 the memory of one window; a live input (a microphone, or a file played in
@@ -33,7 +34,9 @@ class AudioWindow:
         index: The frame's number, from 0.
         time: The frame's time in seconds from the start of the segment (the middle of its
             display interval, ``(index + 0.5) / fps``); the window is centred on it.
-        samples: Mono float32 at the encoder's rate, the window's length (silence past the segment's ends).
+        samples: Mono float32 at the encoder's rate, the window's length. Near the file's ends the window
+            slides inward to stay whole (silence only pads a file shorter than the window); it may
+            reach past the segment into the file around it, as a window centred there would.
         envelopes: Envelope values (0-1) at this time, by name, for the modulations.
         keyframe: Whether the frame is a keyframe (ignored without keyframes).
     """
@@ -103,6 +106,7 @@ class FileSource:
         self.start, self.end = start, end
         audio.stream(self.path, start=start, end=end).close()  # the file and the segment fail here, in a sentence
         info = audio.probe(self.path)
+        self.file_duration = info.duration
         self.duration = (info.duration if end is None else end) - (start or 0.0)
         self.count = frame_count(self.duration, settings.fps)
         names = settings.envelope_names()
@@ -129,21 +133,26 @@ class FileSource:
         """The windows of frames ``first`` to ``last`` (exclusive; ``None``: the end), in order."""
         last = self.count if last is None else last
         rate, size = self.sample_rate, round(self.window_seconds * self.sample_rate)
-        blocks = audio.stream(self.path, start=self.start, end=self.end, sample_rate=rate)
-        buffer, buffer_start, exhausted = np.zeros(0, dtype=np.float32), 0, False
+        offset = self.start or 0.0
+        file_size = round(self.file_duration * rate)
+        # Read the segment and half a window either side of it, as far as the file goes.
+        reach = max(0.0, offset - self.window_seconds)
+        until = min(self.file_duration, offset + self.duration + self.window_seconds)
+        blocks = audio.stream(self.path, start=reach, end=until, sample_rate=rate)
+        buffer, buffer_start, exhausted = np.zeros(0, dtype=np.float32), round(reach * rate), False
         try:
             for index in range(first, last):
                 time = float(self.times[index])
-                low = round(time * rate) - size // 2
+                low = min(max(round((offset + time) * rate) - size // 2, 0), max(file_size - size, 0))
                 high = low + size
-                # 1. Read until the buffer reaches the window's end (or the segment ends).
+                # 1. Read until the buffer reaches the window's end (or the file ends).
                 while not exhausted and buffer_start + buffer.shape[0] < high:
                     block = next(blocks, None)
                     if block is None:
                         exhausted = True
                     else:
                         buffer = np.concatenate([buffer, block])
-                # 2. Drop what no later window needs, then copy the window, silence outside the segment.
+                # 2. Drop what no later window needs, then copy the window (silence past a short file's end).
                 drop = min(max(low - buffer_start, 0), buffer.shape[0])
                 buffer, buffer_start = buffer[drop:], buffer_start + drop
                 window = np.zeros(size, dtype=np.float32)

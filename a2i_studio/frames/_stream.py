@@ -133,7 +133,7 @@ class FrameStream:
         engine.load_chain(self.chain, self.device, self.dtype)
         self.seed = seed
         self.cancel = cancel or CancelToken()
-        self.window_seconds = settings.window_for(self.chain.encoder.min_seconds)
+        self.window_seconds = settings.window_for(self.chain.encoder)
         self._smoother = Smoother(settings.attack, settings.release, settings.fps)
         self._follower = Smoother(settings.attack, settings.release, settings.fps)
         self.made = made

@@ -130,5 +130,5 @@ def test_streaming_a_segment_gives_the_samples_load_gives(tmp_path: Path) -> Non
         streamed = np.concatenate(list(audio.stream(path, start=0.5, end=2.5, sample_rate=16_000, keep_channels=keep)))
         loaded = audio.load(path, start=0.5, end=2.5, sample_rate=16_000, keep_channels=keep).samples
         assert np.array_equal(streamed.T if keep else streamed, loaded)
-    with pytest.raises(audio.AudioRangeError, match="--start 4.0 s is past the end of stereo.wav"):
+    with pytest.raises(audio.AudioRangeError, match=r"--start 4\.0 s is past the end of stereo\.wav"):
         audio.stream(path, start=4.0)

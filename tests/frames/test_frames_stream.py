@@ -103,7 +103,8 @@ def test_frames_after_the_last_keyframe_glide_to_the_last_window_heard(engine: E
 
 def test_a_modulated_parameter_follows_its_envelope_through_range_and_curve(engine: Engine) -> None:
     envelope = list(np.linspace(0, 1, 11))
-    for curve, shape in (("linear", lambda x: x), ("ease-in", lambda x: x * x), ("smooth", lambda x: x * x * (3 - 2 * x))):
+    shapes = (("linear", lambda x: x), ("ease-in", lambda x: x * x), ("smooth", lambda x: x * x * (3 - 2 * x)))
+    for curve, shape in shapes:
         modulation = Modulation("level", "loudness", 200.0, 50.0, curve)  # high below low: inverted
         stream = FrameStream(engine, CHAIN, _settings(modulations=(modulation,)))
         frames = _run(stream, _windows([0.5] * 11, envelope=envelope))
