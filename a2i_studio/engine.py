@@ -8,8 +8,9 @@ callable and a cancel token, and show the :class:`GenerationResult` list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from a2i_studio.core import (
     CancelToken,
     Chain,
     Component,
+    Encoder,
     ProgressCallback,
     Registry,
     RunContext,
@@ -27,7 +29,9 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, GalleryError, OutOfMemory, ParamError
+from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError, PluginBug, PluginError
+from a2i_studio.files import regular_file_problem
+from a2i_studio.recipes import check_recipe, check_seed
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "ENCODER_DTYPE",
     "RECIPE_FORMAT",
     "Engine",
     "GenerationRequest",
@@ -52,6 +57,10 @@ DEFAULT_CHAIN = "mfcc>aegan"
 """The chain ``a2i generate`` runs without ``--chain``: the bundled AE-GAN, no download needed."""
 
 RECIPE_FORMAT = "a2i-recipe/1"
+ENCODER_DTYPE = "float32"
+"""Encoders run in float32 on every device: their official pipelines do, and half precision moves the
+embedding (ImageBind's fixed x20 output scale alone becomes 20.007 in float16). The embedding is cast to
+the request's dtype for the adapters and the generator; benchmarks/bench_imagebind.py measures the cost."""
 _DEVICES = ("cpu", "cuda", "mps")
 
 
@@ -68,7 +77,8 @@ class GenerationRequest:
         end: Segment end in seconds (``None``: end of the clip).
         params: Parameter values by component id, then by name.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``None`` for the best available.
-        dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default.
+        dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default; it applies to
+            the adapters and the generator, while the encoder always runs in :data:`ENCODER_DTYPE`.
         mix: Other clips mixed in, each with its share of the embedding (``(birds.wav, 0.3)``);
             they are encoded whole by the same encoder and the main clip keeps ``1 - sum(shares)``.
     """
@@ -131,29 +141,79 @@ def chain_device(chain: Chain, device: str | None, dtype: str | None) -> tuple[s
     Raises:
         ParamError: If ``device`` names a device this machine does not have.
     """
-    if any(component.needs_torch for component in chain.components):
-        chosen = pick_device(device)
-        return chosen, dtype or default_dtype(chosen)
-    return "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+    if not any(component.needs_torch for component in chain.components):
+        return "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+    chosen = pick_device(device)
+    return chosen, dtype or default_dtype(chosen)
 
 
-def request_from_recipe(recipe: Mapping[str, Any], audio_path: Path | None = None) -> GenerationRequest:
-    """The request that reproduces the image a recipe came from (one image, its own seed)."""
+def request_from_recipe(
+    recipe: Mapping[str, Any], audio_path: Path | None = None, *, source: str = "the image"
+) -> GenerationRequest:
+    """The request that reproduces the image a recipe came from (one image, its own seed).
+
+    The engine owns re-runs, so the CLI and the GUI make the same checks: the
+    recipe's fields, then that the source audio and every mixed-in sound are
+    still regular files with the sha256 the recipe recorded. It reads and hashes
+    those files: call it off the UI thread.
+
+    Args:
+        recipe: The recipe stored in the image (:func:`~a2i_studio.gallery.read_recipe`).
+        audio_path: Where the source audio is now, if it moved.
+        source: The image, as errors name it (``"rain-12.png"``).
+
+    Raises:
+        GalleryError: If the recipe is of another format or a field is missing or of the wrong kind.
+        AudioError: If the audio or a mixed-in sound is not a regular file (a FIFO, say) or too large.
+        A2IError: If the audio or a mixed-in sound is gone or changed since the image was made.
+    """
+    recipe = check_recipe(dict(recipe), source)
     if recipe.get("format") != RECIPE_FORMAT:
         raise GalleryError(f"Recipe format {recipe.get('format')!r} is not {RECIPE_FORMAT}; update a2i-studio.")
-    segment = recipe.get("segment", {})
-    return GenerationRequest(
-        audio=Path(audio_path or recipe["audio"]["path"]),
-        chain=recipe["chain"],
-        seed=int(recipe["seed"]),
-        n=1,
-        start=segment.get("start"),
-        end=segment.get("end"),
-        params=recipe.get("params", {}),
-        device=recipe.get("device"),
-        dtype=recipe.get("dtype"),
-        mix=tuple((Path(other["path"]), float(other["weight"])) for other in recipe.get("mix", [])),
-    )
+    try:
+        segment = recipe.get("segment") or {}
+        request = GenerationRequest(
+            audio=Path(audio_path or recipe["audio"]["path"]),
+            chain=recipe["chain"],
+            seed=recipe["seed"],
+            n=1,
+            start=_optional_float(segment.get("start")),
+            end=_optional_float(segment.get("end")),
+            params=recipe.get("params") or {},
+            device=recipe.get("device"),
+            dtype=recipe.get("dtype"),
+            mix=tuple((Path(other["path"]), float(other["weight"])) for other in recipe.get("mix") or []),
+        )
+        expected = [recipe["audio"]["sha256"], *(str(other["sha256"]) for other in recipe.get("mix") or [])]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise GalleryError(
+            f"The recipe in {source} is damaged ({type(error).__name__}: {error}); it cannot be re-run."
+        ) from None
+    problem = regular_file_problem(request.audio)
+    if problem is not None:
+        raise A2IError(
+            f"The source audio {request.audio} of {source} {problem}; put the original back, or pass its new "
+            "place (a2i rerun --audio)."
+        )
+    if audio.file_sha256(request.audio) != expected[0]:
+        raise A2IError(
+            f"{request.audio} is not the audio {source} was made from (its sha256 differs); "
+            "pass the original (a2i rerun --audio)."
+        )
+    for (other, _), sha256 in zip(request.mix, expected[1:], strict=True):
+        problem = regular_file_problem(other)
+        if problem is not None or audio.file_sha256(other) != sha256:
+            raise A2IError(
+                f"The mixed-in sound {other} of {source} {problem or 'changed'}; put the original back there "
+                "to re-run it."
+            )
+    return request
+
+
+def _optional_float(value: object) -> float | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"segment bound {value!r} is not a number")
+    return None if value is None else float(value)
 
 
 class Engine:
@@ -185,21 +245,14 @@ class Engine:
             A2IError: For anything the user can fix; ``Cancelled`` if cancelled (nothing saved).
         """
         # 1. Validate everything before any heavy work.
-        chain = parse_chain(request.chain, self.registry)
-        params = self.resolve_params(chain, request.params)
-        if request.n < 1:
-            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
-        _check_mix_shares(request.mix)
-        device, dtype = chain_device(chain, request.device, request.dtype)
+        chain, params, device, dtype = self._plan(request)
         seeds = tuple(request.seed + index for index in range(request.n))
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
 
-        # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clips = [audio.load(request.audio, start=request.start, end=request.end, sample_rate=chain.encoder.sample_rate)]
-        clips += [audio.load(path, sample_rate=chain.encoder.sample_rate) for path, _ in request.mix]
-        shortest = chain.encoder.min_seconds
-        clips = [audio.pad_to(clip, shortest) if clip.duration < shortest else clip for clip in clips]
+        # 2. Decode the segment as the encoder reads audio; short clips are padded, with a warning.
+        clips = [chain.encoder.read(request.audio, request.start, request.end)]
+        clips += [chain.encoder.read(path) for path, _ in request.mix]
         shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
@@ -218,7 +271,7 @@ class Engine:
             raise
 
         # 4. Record the recipe of each image, then hand them to the gallery.
-        recipe = self.recipe(request, chain, params, device, dtype)
+        recipe = self._recipe(request, chain, params, device, dtype)
         results = []
         for seed, image in zip(seeds, images, strict=True):
             image_recipe = {**recipe, "seed": seed}
@@ -226,6 +279,36 @@ class Engine:
             warnings = tuple(warning for c in clips for warning in c.warnings)
             results.append(GenerationResult(image, item.recipe if item else image_recipe, warnings, item))
         return results
+
+    def recipe(self, request: GenerationRequest) -> dict[str, Any]:
+        """The recipe of the first image ``request`` would make, without running the chain.
+
+        Batch runs compare it (through :func:`a2i_studio.gallery.recipe_key`) with what the
+        gallery holds, to skip work already done.
+
+        Raises:
+            A2IError: For an unknown chain, a bad parameter or an unreadable audio file.
+        """
+        chain, params, device, dtype = self._plan(request)
+        return self._recipe(request, chain, params, device, dtype)
+
+    def embed(self, path: Path, encoder_id: str, device: str | None = None) -> Any:
+        """The embedding of the whole clip ``path`` by encoder ``encoder_id`` at its default parameters.
+
+        Metrics such as AIS compare it with image embeddings of the same space.
+
+        Raises:
+            ChainError: If no such encoder is installed.
+            A2IError: For an unreadable clip or missing weights.
+        """
+        encoder = self.registry.get("encoder", encoder_id)
+        if not isinstance(encoder, Encoder):
+            raise ChainError(f"No encoder {encoder_id!r} is installed; 'a2i plugins list' shows the components.")
+        device = pick_device(device) if encoder.needs_torch else "cpu"
+        dtype = "float32"
+        self._load(encoder, device, dtype)
+        ctx = RunContext(device=device, dtype=dtype, seeds=(0,))
+        return encoder.encode(encoder.read(path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
 
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
@@ -244,13 +327,77 @@ class Engine:
         values = []
         for index, samples in enumerate(sources):
             ctx.report(index, len(sources), f"encoding with {chain.encoder.id}")
-            values.append(chain.encode(samples, params, ctx))
+            values.append(self.encode(chain, samples, params, ctx))
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
-        if chain.adapters:
-            ctx.report(0, 1, f"adapting with {'>'.join(adapter.id for adapter in chain.adapters)}")
-        images = chain.paint(chain.adapt(value, params, ctx), params, ctx)
+        images = self.paint(chain, self.adapt(chain, value, params, ctx), params, ctx)
         ctx.report(1, 1, "done")
         return images
+
+    # The three stages of a run, each checking the values at its joints and naming the plugin of a bug: the
+    # engine runs them for still images, a frame stream once per video frame. ``params`` is by component id.
+
+    def encode(self, chain: Chain, samples: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> Any:
+        """The encoder's value for ``samples`` (as :meth:`Encoder.read` gives them), run in float32."""
+        encoder = chain.encoder
+        with self._blame(encoder):
+            value = encoder.encode(samples, params[encoder.id], replace(ctx, dtype=ENCODER_DTYPE))
+        encoder.output_space.check(value, self.registry.label(encoder), "output")
+        return value
+
+    def adapt(self, chain: Chain, value: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> Any:
+        """An encoder's ``value`` in the chain's dtype, carried through every adapter."""
+        label = self.registry.label
+        if chain.encoder.needs_torch and ctx.dtype != ENCODER_DTYPE:  # a numpy value is converted by its reader
+            value = value.to(ctx.torch_dtype)
+        for adapter in chain.adapters:
+            ctx.report(0, 1, f"adapting with {adapter.id}")
+            adapter.input_space.check(value, label(adapter), "input")
+            with self._blame(adapter):
+                value = adapter.adapt(value, params[adapter.id], ctx)
+            adapter.output_space.check(value, label(adapter), "output")
+        return value
+
+    def paint(self, chain: Chain, value: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> list[Image]:
+        """The generator's RGB images for ``value``, one per seed of ``ctx``."""
+        generator = chain.generator
+        generator.input_space.check(value, self.registry.label(generator), "input")
+        with self._blame(generator):
+            images = generator.generate(value, params[generator.id], ctx)
+        _check_images(images, len(ctx.seeds), self.registry.label(generator))
+        return [image.convert("RGB") for image in images]
+
+    def _plan(self, request: GenerationRequest) -> tuple[Chain, dict[str, dict[str, Any]], str, str]:
+        chain = parse_chain(request.chain, self.registry)
+        params = self.resolve_params(chain, request.params)
+        if request.n < 1:
+            raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
+        check_seed(request.seed)
+        check_seed(request.seed + request.n - 1, f"The last seed (seed {request.seed} + {request.n - 1})")
+        _check_mix_shares(request.mix)
+        return chain, params, *chain_device(chain, request.device, request.dtype)
+
+    @contextmanager
+    def _blame(self, component: Component) -> Iterator[None]:
+        """Name the plugin and the component in an error their code raises that is not an A2IError.
+
+        Such an error is a bug in the plugin (or its ``sys.exit``): it becomes a
+        :class:`PluginBug` that says whose, with the original as its cause, whose traceback
+        the faces log. Out-of-memory errors pass through.
+        """
+        try:
+            yield
+        except A2IError:
+            raise
+        except (Exception, SystemExit) as error:
+            if type(error).__name__ == "OutOfMemoryError":
+                raise
+            what = f"called sys.exit({error.code!r})" if isinstance(error, SystemExit) else (
+                f"raised {type(error).__name__}: {' '.join(str(error).split())[:300]}"
+            )
+            raise PluginBug(
+                f"{self.registry.label(component)} {what}; that is a bug in the plugin: report it to the plugin's "
+                "author with the traceback."
+            ) from error
 
     def resolve_params(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         """Every component's parameters: ``given`` (by component id, then name) validated, defaults filled.
@@ -268,24 +415,24 @@ class Engine:
         }
 
     def load_chain(self, chain: Chain, device: str, dtype: str) -> None:
-        """Load every component of ``chain`` on ``device`` in ``dtype``; loaded ones are kept for the next run."""
+        """Load every component of ``chain`` on ``device`` (its encoder in float32); they are kept for the next run."""
         for component in chain.components:
-            self._load(component, device, dtype)
+            self._load(component, device, ENCODER_DTYPE if component is chain.encoder else dtype)
 
     def _load(self, component: Component, device: str, dtype: str) -> None:
         key = (component.kind, component.id)
         loaded = self._loaded.get(key)
         if loaded is not None and loaded[1:] == (device, dtype):
             return
-        if loaded is not None:
-            component.unload()
-        component.load(device, dtype)
+        with self._blame(component):
+            if loaded is not None:
+                component.unload()
+            component.load(device, dtype)
         self._loaded[key] = (component, device, dtype)
 
-    def recipe(
+    def _recipe(
         self, request: GenerationRequest, chain: Chain, params: dict[str, dict[str, Any]], device: str, dtype: str
     ) -> dict[str, Any]:
-        """The recipe of ``request`` run as ``chain`` with resolved ``params`` (without the image's own seed)."""
         path = Path(request.audio).resolve()
         return {
             "format": RECIPE_FORMAT,
@@ -307,6 +454,20 @@ class Engine:
             "device": device,
             "dtype": dtype,
         }
+
+
+def _check_images(images: Any, seeds: int, label: str) -> None:
+    """The generator contract: a list of PIL images, one per seed."""
+    from PIL.Image import Image as PILImage
+
+    expected = f"expected a list of PIL images, one per seed ({seeds})"
+    if not isinstance(images, list):
+        raise PluginError(f"{label} returned {type(images).__name__}; {expected}.")
+    odd = next((image for image in images if not isinstance(image, PILImage)), None)
+    if odd is not None:
+        raise PluginError(f"{label} returned a list holding {type(odd).__name__}; {expected}.")
+    if len(images) != seeds:
+        raise PluginError(f"{label} returned {len(images)} images; {expected}.")
 
 
 def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:

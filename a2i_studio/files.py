@@ -26,14 +26,16 @@ import secrets
 import socket
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "MEDIA_SUFFIXES",
     "TEMP_MARKER",
     "atomic_write",
     "atomic_write_json",
+    "expand_paths",
     "is_disk_full",
     "is_stale_temp",
     "regular_file_problem",
@@ -44,6 +46,12 @@ __all__ = [
 
 TEMP_MARKER = ".a2i-tmp-"
 """Every temporary file or folder name contains this, followed by ``host-pid-random``."""
+
+MEDIA_SUFFIXES = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".m4a", ".aac", ".wma"}
+    | {".webm", ".mp4", ".mov", ".mkv", ".avi", ".m4v"}
+)
+"""Audio and video files taken from a folder (the app's library, ``a2i batch``); single files are always tried."""
 
 _HOST = socket.gethostname().replace("-", "_") or "host"
 _CHUNK = 1 << 20
@@ -92,6 +100,17 @@ def atomic_write_json(path: Path, value: Mapping[str, Any] | list[Any]) -> None:
     atomic_write(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders replaced by the media files inside them (recursively, sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
 def is_disk_full(error: BaseException) -> bool:
     """Whether ``error`` says the disk (or the user's quota) is full, whoever raised it.
 
@@ -137,12 +156,16 @@ def remove_stale_temps(folder: Path, pattern: str = "*", max_age: float = 3600.0
     return removed
 
 
-def regular_file_problem(path: Path) -> str | None:
+def regular_file_problem(path: Path, *, folder_ok: bool = False) -> str | None:
     """Why ``path`` cannot be read as an ordinary file, or ``None`` if it can.
 
     Checks without opening the file: a missing path, a symlink loop, a folder,
     a FIFO, a socket or a device gives a short phrase ("is a FIFO (named pipe)")
     for the caller's sentence.
+
+    Args:
+        path: The path to check.
+        folder_ok: Accept a folder too (for settings that take a file or a folder).
     """
     try:
         mode = path.stat().st_mode
@@ -152,7 +175,7 @@ def regular_file_problem(path: Path) -> str | None:
         if error.errno == errno.ELOOP:
             return "is a symbolic link that loops back on itself"
         return f"cannot be read ({error.strerror})"
-    if stat.S_ISREG(mode):
+    if stat.S_ISREG(mode) or (folder_ok and stat.S_ISDIR(mode)):
         return None
     if stat.S_ISDIR(mode):
         return "is a folder, not a file"

@@ -9,27 +9,32 @@ sentence naming what is missing, where it looked and the command that fetches it
 
 ``.safetensors`` is preferred; pickled ``.pth/.pt/.ckpt/.bin`` files are only
 read through ``torch.load(weights_only=True)``, and a file whose first bytes do
-not match its extension is refused before anything parses it.
+not match its extension is refused before anything parses it. ``a2i models
+verify`` reads every file the same way (a pickle through the weights-only
+loader, which never runs what it carries; a safetensors file's header), so a
+pickle with a payload is reported as damaged, not "ok".
 
 Core layer: imports core, config and errors only; torch is imported lazily.
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import re
 import urllib.error
 import urllib.request
+import zipfile
+from collections.abc import Mapping
 from http.client import HTTPException
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from a2i_studio import config
 from a2i_studio.core import Progress, ProgressCallback, WeightSpec
 from a2i_studio.errors import A2IError, CheckpointError, WeightsMissing
 from a2i_studio.files import sha256_file
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "PICKLE_SUFFIXES",
@@ -37,6 +42,7 @@ __all__ = [
     "check_format",
     "download",
     "find",
+    "json_metadata",
     "load_state_dict",
     "locate",
     "missing_message",
@@ -164,13 +170,15 @@ def check_format(path: Path, suffix: str | None = None) -> str:
     )
 
 
-def load_state_dict(path: Path, *, numpy_arrays: bool = False) -> dict[str, Any]:
+def load_state_dict(path: Path, *, numpy_arrays: bool = False, mmap: bool = False) -> dict[str, Any]:
     """Read a checkpoint's tensors after :func:`check_format`.
 
     Args:
         path: A ``.safetensors`` file or a torch pickle.
         numpy_arrays: Also accept plain numpy arrays in a pickle (some releases store
             them); only array reconstruction is allowed, never arbitrary code.
+        mmap: Map a zip-format pickle's tensors from the file instead of reading them
+            (for checking a large file without holding it in memory).
 
     Returns:
         The mapping stored in the file, on the CPU.
@@ -187,21 +195,85 @@ def load_state_dict(path: Path, *, numpy_arrays: bool = False) -> dict[str, Any]
 
             return dict(load_file(path, device="cpu"))
         with torch.serialization.safe_globals(_numpy_globals() if numpy_arrays else []):
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap and zipfile.is_zipfile(path))
     except Exception as error:  # any parse failure means a damaged or unsafe file
-        raise CheckpointError(f"{path} could not be read as {kind} weights ({error}); fetch it again.") from None
+        refused = re.search(r"GLOBAL (\S+)", str(error))
+        if refused:
+            raise CheckpointError(
+                f"{path} holds more than weights (it asks to call {refused.group(1)} when loaded), which a2i-studio "
+                "never runs; delete it and fetch it from a trusted source."
+            ) from None
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path} could not be read as {kind} weights ({reason}); fetch it again.") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} holds a {type(state).__name__}, not a mapping of tensors.")
     return state
 
 
-def _numpy_globals() -> list[Any]:
-    import importlib
+def json_metadata(metadata: Mapping[str, str], key: str, path: Path, *, required: bool = True) -> dict[str, Any]:
+    """The JSON object stored under ``key`` in a safetensors file's metadata.
 
+    Args:
+        metadata: The file's metadata (``safe_open(...).metadata()``).
+        key: The entry, e.g. ``"config"`` or ``"info"``.
+        path: The file, named in the error.
+        required: Whether a missing entry is an error (else it reads as ``{}``).
+
+    Raises:
+        CheckpointError: If the entry is missing (when required), not JSON or not a JSON object.
+    """
+    text = metadata.get(key)
+    if text is None:
+        if required:
+            raise CheckpointError(f"{path} has no '{key}' entry in its metadata; it was not written by a2i-studio.")
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise CheckpointError(
+            f"{path} has a damaged '{key}' entry (not JSON: {error}); train or fetch it again."
+        ) from None
+    if not isinstance(value, dict):
+        raise CheckpointError(
+            f"{path} has a damaged '{key}' entry (a JSON {type(value).__name__}, not an object); "
+            "train or fetch it again."
+        )
+    return value
+
+
+def _check_readable(path: Path) -> None:
+    """Parse ``path`` as its loader would, inertly: a pickle through the weights-only loader, a safetensors header."""
+    if check_format(path) == "pickle":
+        load_state_dict(path, numpy_arrays=True, mmap=True)
+        return
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as handle:
+            for name in handle.keys():  # noqa: SIM118 - not a mapping
+                handle.get_slice(name).get_shape()
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"{path} could not be read as safetensors weights ({error}); fetch it again.") from None
+
+
+def _numpy_globals() -> list[Any]:
+    """The globals a pickle of plain numpy arrays names, and nothing that could run other code.
+
+    The array reconstructor is listed under both names it is pickled as:
+    ``numpy.core.multiarray._reconstruct`` by numpy 1 (VGGish's released PCA
+    file, for one) and ``numpy._core.multiarray._reconstruct`` by numpy 2.
+    The names are matched as strings, so loading imports neither module.
+    """
     import numpy as np
 
-    multiarray = importlib.import_module("numpy._core.multiarray")
-    return [multiarray._reconstruct, np.ndarray, np.dtype, *(type(np.dtype(t)) for t in "fdilbB")]
+    reconstruct = np.zeros(0).__reduce__()[0]
+    return [
+        (reconstruct, "numpy.core.multiarray._reconstruct"),
+        (reconstruct, "numpy._core.multiarray._reconstruct"),
+        np.ndarray,
+        np.dtype,
+        *(type(np.dtype(t)) for t in "fdilbB"),
+    ]
 
 
 def sha256_of(path: Path) -> str:
@@ -214,7 +286,7 @@ def _checksum_matches(expected: str, actual: str) -> bool:
 
 
 def verify(spec: WeightSpec, explicit: Path | str | None = None) -> Path:
-    """Check found weights: format of every weights file and, when known, the checksum.
+    """Check found weights: every weights file parses (pickles inertly) and, when known, the checksum.
 
     Returns:
         Where the weights are.
@@ -228,7 +300,7 @@ def verify(spec: WeightSpec, explicit: Path | str | None = None) -> Path:
         p for p in path.rglob("*") if p.suffix.lower() in (".safetensors", *PICKLE_SUFFIXES)
     )
     for file in files:
-        check_format(file)
+        _check_readable(file)
     if spec.sha256 and path.is_file():
         actual = sha256_of(path)
         if not _checksum_matches(spec.sha256, actual):
@@ -249,7 +321,8 @@ def download(spec: WeightSpec, progress: ProgressCallback | None = None, *, forc
     Raises:
         WeightsMissing: If there is nowhere to download from, or the server has no such file.
         CheckpointError: If the download has the wrong checksum or format (it is deleted).
-        A2IError: If the connection keeps failing (run again to resume).
+        A2IError: If the connection keeps failing (run again to resume), the Hugging Face hub
+            cannot be reached or refuses (a gated model before its licence is accepted), or the disk is full.
     """
     found = None if force else locate(spec)
     if found is not None:
@@ -267,12 +340,77 @@ def _download_hf(spec: WeightSpec) -> Path:
     import huggingface_hub
 
     assert spec.hf_repo is not None
-    if spec.files:
-        folder = huggingface_hub.snapshot_download(
-            spec.hf_repo, revision=spec.revision, allow_patterns=list(spec.files)
+    try:
+        if spec.files:
+            folder = huggingface_hub.snapshot_download(
+                spec.hf_repo, revision=spec.revision, allow_patterns=list(spec.files)
+            )
+            return Path(folder)
+        return Path(huggingface_hub.hf_hub_download(spec.hf_repo, spec.filename, revision=spec.revision))
+    except Exception as error:
+        message = _hub_error_message(spec, error)
+        if message is None:
+            raise
+        raise A2IError(message) from None
+
+
+def _hub_error_message(spec: WeightSpec, error: Exception) -> str | None:
+    """One sentence for an error ``huggingface_hub`` raises when a download cannot be done; ``None`` for a bug.
+
+    Offline (or with ``HF_HUB_OFFLINE=1``) the hub cannot be reached and what is asked is not
+    cached: it raises ``LocalEntryNotFoundError``. Refusals by the server arrive as
+    ``HfHubHTTPError`` subclasses, mapped from the status and the ``X-Error-Code`` header,
+    or, when the hub falls back to the cache and finds nothing there, as the cause of a
+    ``LocalEntryNotFoundError``.
+    """
+    from huggingface_hub import errors as hub
+
+    repo = spec.hf_repo
+    again = f"then run 'a2i models download {spec.name}' again"
+    if isinstance(error, hub.LocalEntryNotFoundError) and isinstance(error.__cause__, hub.HfHubHTTPError):
+        error = error.__cause__  # the hub answered, with an error, and nothing was cached to fall back on
+    if isinstance(error, (hub.LocalEntryNotFoundError, hub.OfflineModeIsEnabled)):
+        return (
+            f"Could not reach huggingface.co to download {spec.name} ({repo}), and it is not in the Hugging Face "
+            f"cache; connect to the internet (and unset HF_HUB_OFFLINE if it is set), {again}."
         )
-        return Path(folder)
-    return Path(huggingface_hub.hf_hub_download(spec.hf_repo, spec.filename, revision=spec.revision))
+    if isinstance(error, hub.GatedRepoError):
+        return (
+            f"{repo} is a gated model: accept its licence at https://huggingface.co/{repo} and log in with "
+            f"'hf auth login', {again}."
+        )
+    if isinstance(error, hub.RepositoryNotFoundError):
+        return (
+            f"huggingface.co has no repository {repo} that you can see; if it is private or gated, log in with "
+            f"'hf auth login', {again}."
+        )
+    if isinstance(error, (hub.RevisionNotFoundError, hub.RemoteEntryNotFoundError)):
+        return f"{repo} on huggingface.co has no {spec.revision or 'main'} revision with the files {spec.name} needs."
+    if isinstance(error, hub.HfHubHTTPError):
+        status = error.response.status_code
+        if status in (401, 403):
+            return (
+                f"huggingface.co refused the download of {spec.name} ({repo}) with {status}: log in with "
+                f"'hf auth login' as a user with access, {again}."
+            )
+        return f"huggingface.co answered {status} to the download of {spec.name} ({repo}); try again later."
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return (
+            f"The disk is full: {spec.name} did not fit in the Hugging Face cache ({_hub_cache()}); free some "
+            f"space (or move the cache with HF_HUB_CACHE), {again}."
+        )
+    if isinstance(error, OSError) and error.errno is not None:  # the file system refused, not the hub
+        return (
+            f"Could not write {spec.name} into the Hugging Face cache ({_hub_cache()}): {error.strerror}; check "
+            f"that folder (or move the cache with HF_HUB_CACHE), {again}."
+        )
+    return None
+
+
+def _hub_cache() -> str:
+    from huggingface_hub import constants
+
+    return str(constants.HF_HUB_CACHE)
 
 
 def _download_url(spec: WeightSpec, target: Path, progress: ProgressCallback | None) -> None:

@@ -1,7 +1,7 @@
 """LoRA training steps per second on a real-size SD 1.5 U-Net, with and without gradient checkpointing.
 
 Builds the SD 1.5 pipeline at real size with random weights from the configs
-shipped in ``resources/diffusion/sd15/`` (no download), adds a rank-16 LoRA
+shipped in ``a2i_resources/diffusion/sd15/`` (no download), adds a rank-16 LoRA
 with the trainer's own code (``a2i_studio.training.lora``), and times full
 optimisation steps (denoising loss, backward, AdamW) on batch-1 latents, as a
 run with cached latents and a frozen text encoder takes them. Each setting runs
@@ -63,12 +63,13 @@ def _build_model(device: str) -> Any:
 
 def measure(size: int, steps: int, checkpointing: bool, device: str) -> dict[str, float]:
     """Steps per second and peak memory (GB) of LoRA training steps in this process."""
-    from a2i_studio.training.lora import settings_from
+    from a2i_studio.training.lora import LoraTrainer, settings_from
     from a2i_studio.training.lora._model import add_lora
     from a2i_studio.training.lora._steps import denoising_loss, step_generator
 
     model = _build_model(device)
-    settings = settings_from({"rank": 16, "alpha": 16.0, "resolution": size, "gradient_checkpointing": checkpointing})
+    settings = settings_from(LoraTrainer().resolve_settings(
+        {"rank": 16, "alpha": 16.0, "resolution": size, "gradient_checkpointing": checkpointing}))
     parameters = add_lora(model, settings)
     unet = model.pipeline.unet
     if checkpointing:

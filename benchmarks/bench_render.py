@@ -14,7 +14,7 @@ Sections:
 2. ``fft>pixel`` (the bundled pixel transformer): frames per second, against one still image
    of the same chain.
 3. A real-size Stable Diffusion 1.5 U-Net, VAE and text encoder with random weights (built from
-   the configs in ``resources/diffusion/sd15``, no download), behind an encoder that projects the
+   the configs in ``a2i_resources/diffusion/sd15``, no download), behind an encoder that projects the
    MFCC summary to 77 x 768: seconds per video frame against one still image of the same chain,
    to show that the frame loop adds little. Kept short on a CPU: 2 steps at 256 px (``--quick``:
    1 step at 128 px); ``continuity previous`` (each frame from the last at strength 0.5) too.
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 def example_clip(folder: Path) -> Path:
     """The README's 20 s example: rain, forest, beach and thunderstorm, 5 s each."""
-    parts = [soundfile.read(ROOT / "resources" / "sounds" / f"{name}.wav", dtype="float32")[0]
+    parts = [soundfile.read(ROOT / "a2i_resources" / "sounds" / f"{name}.wav", dtype="float32")[0]
              for name in ("rain", "forest", "beach", "thunderstorm")]
     path = folder / "example.wav"
     soundfile.write(path, np.concatenate(parts), 16_000)
@@ -75,7 +75,7 @@ def default_chain(engine: Any, clip: Path, folder: Path, runs: int) -> None:
 
     def stream_only() -> None:
         stream = FrameStream(engine, "mfcc>aegan", settings, seed=1)
-        source = FileSource(clip, stream.settings, stream.sample_rate, stream.window_seconds)
+        source = FileSource(clip, stream.settings, stream.chain.encoder, stream.window_seconds)
         for window in source:
             stream.push(window)
 

@@ -1,7 +1,7 @@
 """Render the README's video example: the 20 s clip of the four bundled sounds, with the bundled default chain.
 
 Run from the repository root: ``python packaging/video_example.py``. It joins
-``resources/sounds/{rain,forest,beach,thunderstorm}.wav`` (5 s each) into one
+``a2i_resources/sounds/{rain,forest,beach,thunderstorm}.wav`` (5 s each) into one
 clip in a temporary folder, renders it with ``mfcc>aegan`` (``a2i render``'s
 defaults: 24 fps, 2 s windows, 0.1/0.3 s attack/release, one random draw,
 ``variation`` following the loudness), and saves
@@ -35,7 +35,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         clip = folder / "example.wav"
-        parts = [soundfile.read(ROOT / "resources" / "sounds" / f"{name}.wav", dtype="float32")[0] for name in SCENES]
+        sounds = ROOT / "a2i_resources" / "sounds"
+        parts = [soundfile.read(sounds / f"{name}.wav", dtype="float32")[0] for name in SCENES]
         soundfile.write(clip, np.concatenate(parts), 16_000)
         gif = ROOT / "docs" / "render-example.gif"
         result = render(engine, RenderRequest(clip, gif, seed=3, settings=VideoSettings(

@@ -201,7 +201,7 @@ def test_pickles_load_weights_only_and_numpy_arrays_only_when_allowed(tmp_path: 
 
     arrays = tmp_path / "arrays.pth"
     torch.save({"pca_means": np.arange(3, dtype=np.float64)}, arrays)
-    with pytest.raises(CheckpointError, match="could not be read as pickle weights"):
+    with pytest.raises(CheckpointError, match=r"holds more than weights \(it asks to call numpy\._core"):
         weights.load_state_dict(arrays)
     assert weights.load_state_dict(arrays, numpy_arrays=True)["pca_means"].tolist() == [0.0, 1.0, 2.0]
 
@@ -211,8 +211,31 @@ def test_pickles_load_weights_only_and_numpy_arrays_only_when_allowed(tmp_path: 
 
     hostile = tmp_path / "hostile.pth"
     torch.save({"weight": Payload()}, hostile)
-    with pytest.raises(CheckpointError, match="could not be read"):
+    with pytest.raises(CheckpointError, match=r"asks to call print when loaded\), which a2i-studio never runs"):
         weights.load_state_dict(hostile, numpy_arrays=True)
+
+
+NUMPY1_PICKLE = Path(__file__).parent / "plugins" / "data" / "vggish_pca_numpy1.pth"
+"""Arrays pickled by numpy 1.26 in torch's legacy format, as VGGish's PCA release (make_vggish_pca_numpy1.py)."""
+
+
+def test_numpy_1_array_pickles_load_and_no_other_name_does(tmp_path: Path) -> None:
+    original = NUMPY1_PICKLE.read_bytes()
+    reconstruct = b"cnumpy.core.multiarray\n_reconstruct\n"
+    assert reconstruct in original and b"numpy._core" not in original
+    state = weights.load_state_dict(NUMPY1_PICKLE, numpy_arrays=True)
+    assert state["pca_eigen_vectors"].shape == (128, 128) and state["pca_eigen_vectors"].dtype == np.float64
+    assert state["pca_means"].shape == (128,)
+    with pytest.raises(CheckpointError, match=r"asks to call numpy\.core\.multiarray\._reconstruct when loaded"):
+        weights.load_state_dict(NUMPY1_PICKLE)  # arrays only when asked for
+    # The same bytes naming another global, in numpy's modules or not, are refused before anything runs.
+    for module, name in (("numpy.core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"), ("numpy", "load"),
+                         ("os", "system")):
+        patched = tmp_path / "patched.pth"
+        patched.write_bytes(original.replace(reconstruct, f"c{module}\n{name}\n".encode(), 1))
+        refusal = rf"holds more than weights \(it asks to call {module}\.{name} when loaded\)"
+        with pytest.raises(CheckpointError, match=refusal):
+            weights.load_state_dict(patched, numpy_arrays=True)
 
 
 def test_verify_checks_the_checksum_of_found_weights(tmp_path: Path, app_dirs: dict[str, Path]) -> None:
@@ -277,3 +300,16 @@ def test_models_commands_download_list_and_verify(
 
     assert main(["models", "download", "nothing-like-this"]) == 1
     assert "No weights or component is called 'nothing-like-this'" in capsys.readouterr().err
+
+
+def test_a_full_disk_during_a_hub_download_is_one_sentence() -> None:
+    import errno
+
+    spec = WeightSpec("pipe", "pipe", "toy pipeline", hf_repo="org/pipe", files=("model_index.json",))
+    message = weights._hub_error_message(spec, OSError(errno.ENOSPC, "No space left on device"))
+    assert message is not None and message.startswith("The disk is full: pipe did not fit in the Hugging Face cache (")
+    assert message.endswith("then run 'a2i models download pipe' again.")
+    refused = weights._hub_error_message(spec, PermissionError(errno.EACCES, "Permission denied"))
+    assert refused is not None and refused.startswith("Could not write pipe into the Hugging Face cache (")
+    assert ": Permission denied; check that folder" in refused
+    assert weights._hub_error_message(spec, OSError("Consistency check failed")) is None  # no errno: a bug

@@ -1,6 +1,8 @@
 """Audio input for a2i-studio: decoding, clips and the errors of bad files.
 
 Importing this package is cheap (numpy, soundfile, PyAV, soxr; never torch).
+:func:`load` resamples with soxr, or with the resampler a pretrained model's
+official pipeline used (:data:`RESAMPLERS`, :func:`resample`).
 The heavier parts are submodules that callers import when they need them:
 
 - :mod:`a2i_studio.audio.features`: torch features for every backend
@@ -16,10 +18,11 @@ The heavier parts are submodules that callers import when they need them:
 
 from __future__ import annotations
 
-from a2i_studio.audio._clip import AudioInfo, Clip, file_sha256, pad_to
+from a2i_studio.audio._clip import MAX_FILE_BYTES, MAX_SECONDS, AudioInfo, Clip, file_sha256, pad_to
 from a2i_studio.audio._errors import (
     AudioFileNotFound,
     AudioIsDirectory,
+    AudioNotAFile,
     AudioPermissionDenied,
     AudioRangeError,
     AudioTooLong,
@@ -32,14 +35,19 @@ from a2i_studio.audio._errors import (
     TruncatedAudio,
 )
 from a2i_studio.audio._load import AudioLevels, load, measure_levels, probe, stream
+from a2i_studio.audio._resample import RESAMPLERS, ResamplerName, SampleType, resample
 from a2i_studio.errors import AudioError
 
 __all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_SECONDS",
+    "RESAMPLERS",
     "AudioError",
     "AudioFileNotFound",
     "AudioInfo",
     "AudioIsDirectory",
     "AudioLevels",
+    "AudioNotAFile",
     "AudioPermissionDenied",
     "AudioRangeError",
     "AudioTooLong",
@@ -49,6 +57,8 @@ __all__ = [
     "NoAudioDevice",
     "NoAudioStream",
     "NotAudio",
+    "ResamplerName",
+    "SampleType",
     "TextNotAudio",
     "TruncatedAudio",
     "file_sha256",
@@ -56,5 +66,6 @@ __all__ = [
     "measure_levels",
     "pad_to",
     "probe",
+    "resample",
     "stream",
 ]

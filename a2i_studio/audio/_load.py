@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soxr
 
-from a2i_studio.audio._clip import AudioInfo, Clip, format_seconds
+from a2i_studio.audio._clip import MAX_SECONDS, AudioInfo, Clip, format_seconds
 from a2i_studio.audio._errors import AudioRangeError, AudioTooLong, EmptyAudio, InvalidSamples
 from a2i_studio.audio._readers import Reader, open_reader
+from a2i_studio.audio._resample import ResamplerName, SampleType, open_stream
 
 __all__ = ["SILENCE_PEAK", "AudioLevels", "load", "measure_levels", "probe", "stream"]
 
@@ -43,9 +43,11 @@ def load(
     start: float | None = None,
     end: float | None = None,
     sample_rate: int | None = None,
+    resampler: ResamplerName = "soxr",
     channel: int | None = None,
     keep_channels: bool = False,
-    max_duration: float | None = 3 * 3600.0,
+    dtype: SampleType = "float32",
+    max_duration: float | None = MAX_SECONDS,
 ) -> Clip:
     """Decode a file, or the part from ``start`` to ``end``, into a clip.
 
@@ -59,12 +61,17 @@ def load(
             with an audio track (MP4, MOV, MKV).
         start: Seconds into the file where the clip begins (default 0).
         end: Seconds into the file where the clip ends (default: the end).
-        sample_rate: Resample to this rate with soxr (HQ, deterministic);
-            ``None`` keeps the file's rate.
+        sample_rate: Resample to this rate; ``None`` keeps the file's rate.
+        resampler: How: ``"soxr"`` (HQ, the best general choice), or the
+            algorithm a pretrained model's own pipeline used, ``"torchaudio"``
+            (ImageBind) or ``"resampy"`` (VGGish); see :data:`RESAMPLERS`.
+            All are deterministic.
         channel: ``None`` mixes all channels down to mono; ``k`` keeps only
             channel ``k`` (0-based).
         keep_channels: Return every channel, shape ``(channels, frames)``.
             Takes precedence over ``channel``.
+        dtype: ``"float64"`` mixes and resamples in double precision, as
+            torchvggish does; the file's samples are the same either way.
         max_duration: Refuse to load more than this many seconds (``None``:
             no limit). Applies to the requested part, not the whole file.
 
@@ -84,7 +91,7 @@ def load(
         _check_length(info, (last - first) / info.sample_rate, max_duration, whole=start is None and end is None)
         rate = info.sample_rate if sample_rate is None else sample_rate
         levels = _Peak()
-        parts = list(_decoded_blocks(reader, first, last, rate, channel, keep_channels, levels))
+        parts = list(_decoded_blocks(reader, first, last, rate, resampler, channel, keep_channels, dtype, levels))
     if not parts:
         raise EmptyAudio(f"{info.path.name} contains no samples: record or export the sound again.")
     samples = np.concatenate(parts)
@@ -102,7 +109,9 @@ def stream(
     start: float | None = None,
     end: float | None = None,
     sample_rate: int | None = None,
+    resampler: ResamplerName = "soxr",
     keep_channels: bool = False,
+    dtype: SampleType = "float32",
 ) -> Generator[np.ndarray, None, None]:
     """Decode a file, or the part from ``start`` to ``end``, block by block.
 
@@ -116,10 +125,12 @@ def stream(
         start: Seconds into the file where the stream begins (default 0).
         end: Seconds into the file where it ends (default: the end).
         sample_rate: Resample to this rate (``None`` keeps the file's rate).
+        resampler: How, as for :func:`load`.
         keep_channels: Blocks of shape ``(frames, channels)`` instead of mono ``(frames,)``.
+        dtype: The blocks' dtype, as for :func:`load`.
 
     Returns:
-        A generator of float32 blocks; close it (or exhaust it) to release the file.
+        A generator of blocks; close it (or exhaust it) to release the file.
 
     Raises:
         AudioRangeError: ``start`` or ``end`` lies outside the file.
@@ -133,7 +144,7 @@ def stream(
         reader.close()
         raise
     rate = reader.info.sample_rate if sample_rate is None else sample_rate
-    return _closing(reader, _decoded_blocks(reader, first, last, rate, None, keep_channels, _Peak()))
+    return _closing(reader, _decoded_blocks(reader, first, last, rate, resampler, None, keep_channels, dtype, _Peak()))
 
 
 class _Peak:
@@ -143,26 +154,33 @@ class _Peak:
 
 
 def _decoded_blocks(
-    reader: Reader, first: int, last: int, rate: int, channel: int | None, keep_channels: bool, levels: _Peak
+    reader: Reader,
+    first: int,
+    last: int,
+    rate: int,
+    resampler: ResamplerName,
+    channel: int | None,
+    keep_channels: bool,
+    dtype: SampleType,
+    levels: _Peak,
 ) -> Iterator[np.ndarray]:
     """Frames ``first`` to ``last`` mixed (or picked) and resampled to ``rate``, checked for NaN, block by block."""
     info = reader.info
-    # soxr's streaming resampler gives the same bits as resampling the
-    # whole signal at once, and never holds the full-rate signal in memory.
-    resampler = None
+    # A streaming resampler gives the same samples as resampling the whole
+    # signal at once, and never holds the full-rate signal in memory.
+    resampling = None
     if rate != info.sample_rate:
-        width = info.channels if keep_channels else 1
-        resampler = soxr.ResampleStream(info.sample_rate, rate, width, dtype="float32", quality="HQ")
+        resampling = open_stream(resampler, info.sample_rate, rate, info.channels if keep_channels else None, dtype)
     position = first
     shape: tuple[int, ...] = (0, info.channels) if keep_channels else (0,)
     for block in reader.blocks(first, last):
         if keep_channels:
-            part = block.copy()
+            part = block.astype(dtype)
         elif channel is not None:
-            part = block[:, channel].copy()
+            part = block[:, channel].astype(dtype)
         else:
             # A matrix-vector product mixes down several times faster than block.mean(axis=1).
-            part = block @ np.full(info.channels, 1.0 / info.channels, dtype=np.float32)
+            part = block.astype(dtype, copy=False) @ np.full(info.channels, 1.0 / info.channels, dtype=dtype)
         # max and min propagate NaN and reach infinity, so they find bad samples and the peak at once.
         highest, lowest = float(part.max()), float(part.min())
         if not (math.isfinite(highest) and math.isfinite(lowest)):
@@ -170,14 +188,14 @@ def _decoded_blocks(
             raise _invalid(info, position + int(np.argmin(bad)))
         levels.peak = max(levels.peak, highest, -lowest)
         position += block.shape[0]
-        if resampler is None:
+        if resampling is None:
             yield part
         else:
-            resampled = resampler.resample_chunk(part)
+            resampled = resampling.resample_chunk(part)
             if resampled.shape[0]:
                 yield resampled
-    if resampler is not None and position > first:
-        tail = resampler.resample_chunk(np.zeros(shape, np.float32), last=True)
+    if resampling is not None and position > first:
+        tail = resampling.resample_chunk(np.zeros(shape, dtype), last=True)
         if tail.shape[0]:
             yield tail
 

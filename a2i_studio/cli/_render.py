@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from a2i_studio.cli._common import check_source_audio, load_plugins, parse_param_options, print_json, progress_bar
+from a2i_studio.cli._common import load_plugins, parse_param_options, print_json, progress_bar
 
 __all__ = ["register", "rerun_video"]
 
@@ -92,8 +92,7 @@ def rerun_video(args: argparse.Namespace) -> int:
     original = Path(recipe.get(VIDEO_FILE_KEY) or args.image)
     folder = args.out or original.parent
     out = folder / (original.name if args.out else f"{original.stem}-rerun{original.suffix}")
-    request = request_from_video_recipe(recipe, out, audio=args.audio, device=args.device)
-    check_source_audio(request.audio, recipe, args.image.name)
+    request = request_from_video_recipe(recipe, out, audio=args.audio, device=args.device, source=args.image.name)
     return _render(load_plugins(args), request, args.json, recipe.get("frames_sha256"))
 
 

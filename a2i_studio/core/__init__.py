@@ -15,10 +15,19 @@ from a2i_studio.core._components import (
     Progress,
     ProgressCallback,
     RunContext,
-    Trainer,
+    TextEncoding,
+    WeightExtractor,
     WeightSpec,
 )
 from a2i_studio.core._continuity import CONTINUITY_MODES, FrameHints
+from a2i_studio.core._events import (
+    CheckpointEvent,
+    EvaluationEvent,
+    SampleEvent,
+    StepEvent,
+    TrainingEvent,
+    TrainingEvents,
+)
 from a2i_studio.core._mixing import mix_embeddings
 from a2i_studio.core._params import (
     BoolParam,
@@ -30,8 +39,9 @@ from a2i_studio.core._params import (
     TextParam,
     resolve_params,
 )
-from a2i_studio.core._registry import RegisteredComponent, Registry
+from a2i_studio.core._registry import CHAIN_KINDS, CORE, RegisteredComponent, Registry, component_label
 from a2i_studio.core._spaces import (
+    BUILTIN_SPACES,
     CLIP_TEXT_SD15,
     CLIP_TEXT_SD21,
     FFT_FRAMES,
@@ -42,11 +52,15 @@ from a2i_studio.core._spaces import (
     VGGISH_SEQUENCE,
     Space,
 )
+from a2i_studio.core._trainer import Trainer
 
 __all__ = [
+    "BUILTIN_SPACES",
+    "CHAIN_KINDS",
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
     "CONTINUITY_MODES",
+    "CORE",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
     "MFCC_SUMMARY",
@@ -57,9 +71,11 @@ __all__ = [
     "BoolParam",
     "CancelToken",
     "Chain",
+    "CheckpointEvent",
     "ChoiceParam",
     "Component",
     "Encoder",
+    "EvaluationEvent",
     "FloatParam",
     "FrameHints",
     "Generator",
@@ -71,10 +87,17 @@ __all__ = [
     "RegisteredComponent",
     "Registry",
     "RunContext",
+    "SampleEvent",
     "Space",
+    "StepEvent",
+    "TextEncoding",
     "TextParam",
     "Trainer",
+    "TrainingEvent",
+    "TrainingEvents",
+    "WeightExtractor",
     "WeightSpec",
+    "component_label",
     "find_chains",
     "mix_embeddings",
     "parse_chain",

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
 
-from a2i_studio.core._components import Adapter, Component, Encoder, Generator, RunContext
+from a2i_studio.core._components import Adapter, Component, Encoder, Generator
 from a2i_studio.core._registry import Registry
-from a2i_studio.errors import A2IError, ChainError
-
-if TYPE_CHECKING:
-    import numpy as np
-    from PIL.Image import Image
+from a2i_studio.errors import ChainError
 
 __all__ = ["Chain", "find_chains", "parse_chain"]
 
@@ -37,40 +31,6 @@ class Chain:
     def id(self) -> str:
         """``encoder>adapter>generator``, e.g. ``vggish>mlp>sd15``."""
         return SEPARATOR.join(component.id for component in self.components)
-
-    # The three stages of a run, each checking the tensors at its joints; the engine runs them for a
-    # still image, the frame stream once per video frame. ``params`` holds every component's values by id.
-
-    def encode(self, samples: np.ndarray, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> Any:
-        """The encoder's value for mono ``samples`` at its sample rate, checked against its output space."""
-        value = self.encoder.encode(samples, params[self.encoder.id], ctx)
-        self.encoder.output_space.check(value, self.encoder.id, "output")
-        return value
-
-    def adapt(self, value: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> Any:
-        """``value`` carried through every adapter, checked at each joint."""
-        for adapter in self.adapters:
-            adapter.input_space.check(value, adapter.id, "input")
-            value = adapter.adapt(value, params[adapter.id], ctx)
-            adapter.output_space.check(value, adapter.id, "output")
-        return value
-
-    def paint(self, value: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> list[Image]:
-        """The generator's RGB images for ``value``, one per seed of ``ctx``.
-
-        Raises:
-            ShapeError: If ``value`` does not fit the generator's input space.
-            A2IError: If the generator made another number of images than seeds.
-        """
-        generator = self.generator
-        generator.input_space.check(value, generator.id, "input")
-        images = generator.generate(value, params[generator.id], ctx)
-        if len(images) != len(ctx.seeds):
-            raise A2IError(
-                f"Generator {generator.id} made {len(images)} images for {len(ctx.seeds)} seeds; "
-                "report this to the plugin's author."
-            )
-        return [image.convert("RGB") for image in images]
 
 
 def find_chains(registry: Registry, max_adapters: int = 2) -> list[Chain]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from a2i_studio.errors import ParamError
+from a2i_studio.files import regular_file_problem
 
 __all__ = [
     "BoolParam",
@@ -51,8 +52,19 @@ class Param:
         """A JSON-ready description (for ``--json`` listings and the GUI)."""
         return {"name": self.name, "kind": self.kind, "default": self.default, "help": self.help}
 
-    def _fail(self, value: Any, expectation: str) -> ParamError:
-        return ParamError(f"Parameter {self.name} got {value!r}: {expectation}.")
+    def _fail(self, value: Any, expectation: str) -> InvalidValue:
+        return InvalidValue(f"Parameter {self.name} got {value!r}: {expectation}.", expectation)
+
+
+class InvalidValue(ParamError):
+    """A value its parameter refuses; ``expectation`` says what would do ("use a value of at most 1.0").
+
+    The registry words a bad *default* as the plugin's error with it, not as the user's.
+    """
+
+    def __init__(self, message: str, expectation: str) -> None:
+        super().__init__(message)
+        self.expectation = expectation
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,8 @@ class PathParam(Param):
 
     A relative path that exists is stored absolute, so that a recipe re-runs
     from any folder; other text (a Hugging Face repo id, say) stays as typed.
+    A FIFO, socket, device or symbolic link loop is refused before any
+    component opens it (reading one blocks or never ends).
     """
 
     kind: ClassVar[str] = "path"
@@ -175,6 +189,10 @@ class PathParam(Param):
         if text == "":
             return text
         path = Path(text).expanduser()
+        if path.is_symlink() or path.exists():
+            problem = regular_file_problem(path, folder_ok=True)
+            if problem is not None:
+                raise self._fail(text, f"it {problem}; choose a regular file")
         if self.must_exist and not path.exists():
             raise self._fail(text, "no such file or folder; check the path")
         if self.suffixes and path.suffix.lower() not in self.suffixes:

@@ -1,29 +1,106 @@
-"""Scoring generated images: SSIM, histogram correlation and AIC against held-out pairs.
+"""Scoring generated images: the seed papers' metrics and the ones the field reports.
 
-The seed AE-GAN paper reports SSIM and histogram correlation (OpenCV's
-``HISTCMP_CORREL``) against the ground-truth frame; AIC is the accuracy of a
-small CNN, trained on the dataset's own training images, on the generated
-images against their audio's label. ``a2i eval`` drives this through the
-engine; :func:`evaluate_pairs` takes any ``generate(item) -> image`` callable.
+- SSIM and histogram correlation against the ground-truth frame (the seed AE-GAN paper);
+- AIC: the share of images a classifier assigns to their audio's label, with the
+  built-in scene classifier (trained with the degradations generated pictures show),
+  a second, simple judge beside it, or CLIP zero-shot over the dataset's labels;
+- CLIP score, and SonicDiffusion's AIS and IIS;
+- FID and KID against a folder of reference images (torchmetrics, on CLIP features).
 
-Importing this package imports torch (for the classifier).
+The models the metrics need are declared as weights (:data:`METRIC_WEIGHTS`) and
+found like any component's. Names load on first use, so importing this package
+(for :data:`METRIC_WEIGHTS`, as ``a2i models list`` does) imports no torch.
 """
 
 from __future__ import annotations
 
-from a2i_studio.evaluation._classifier import SceneClassifier, classifier_key, train_classifier
-from a2i_studio.evaluation._evaluate import EvaluationReport, PairScore, evaluate_pairs
-from a2i_studio.evaluation._metrics import HISTOGRAM_BINS, as_array, histogram_correlation, ssim
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from a2i_studio.evaluation._classifier import (
+        DEGRADATIONS,
+        SceneClassifier,
+        classifier_accuracies,
+        classifier_key,
+        degrade,
+        train_classifier,
+    )
+    from a2i_studio.evaluation._clip import ClipJudge, ImageEmbedder
+    from a2i_studio.evaluation._distribution import distribution_distances
+    from a2i_studio.evaluation._evaluate import EvaluationReport, PairScore, evaluate_pairs
+    from a2i_studio.evaluation._field import FieldJudges, field_metrics, per_label
+    from a2i_studio.evaluation._html import write_html_report
+    from a2i_studio.evaluation._metrics import HISTOGRAM_BINS, as_array, histogram_correlation, ssim
+    from a2i_studio.evaluation._ranked import ranked_similarity
+    from a2i_studio.evaluation._simple_judge import SimpleJudge
+    from a2i_studio.evaluation._weights import (
+        CLIP_WEIGHTS,
+        IMAGE_ENCODER_WEIGHTS,
+        METRIC_WEIGHTS,
+        OPENCLIP_VIT_H_WEIGHTS,
+    )
 
 __all__ = [
+    "CLIP_WEIGHTS",
+    "DEGRADATIONS",
     "HISTOGRAM_BINS",
+    "IMAGE_ENCODER_WEIGHTS",
+    "METRIC_WEIGHTS",
+    "OPENCLIP_VIT_H_WEIGHTS",
+    "ClipJudge",
     "EvaluationReport",
+    "FieldJudges",
+    "ImageEmbedder",
     "PairScore",
     "SceneClassifier",
+    "SimpleJudge",
     "as_array",
+    "classifier_accuracies",
     "classifier_key",
+    "degrade",
+    "distribution_distances",
     "evaluate_pairs",
+    "field_metrics",
     "histogram_correlation",
+    "per_label",
+    "ranked_similarity",
     "ssim",
     "train_classifier",
+    "write_html_report",
 ]
+
+_MODULES = {
+    "DEGRADATIONS": "_classifier",
+    "SceneClassifier": "_classifier",
+    "classifier_accuracies": "_classifier",
+    "classifier_key": "_classifier",
+    "degrade": "_classifier",
+    "train_classifier": "_classifier",
+    "ClipJudge": "_clip",
+    "ImageEmbedder": "_clip",
+    "distribution_distances": "_distribution",
+    "EvaluationReport": "_evaluate",
+    "PairScore": "_evaluate",
+    "evaluate_pairs": "_evaluate",
+    "FieldJudges": "_field",
+    "field_metrics": "_field",
+    "per_label": "_field",
+    "write_html_report": "_html",
+    "HISTOGRAM_BINS": "_metrics",
+    "as_array": "_metrics",
+    "histogram_correlation": "_metrics",
+    "ssim": "_metrics",
+    "ranked_similarity": "_ranked",
+    "SimpleJudge": "_simple_judge",
+    "CLIP_WEIGHTS": "_weights",
+    "IMAGE_ENCODER_WEIGHTS": "_weights",
+    "METRIC_WEIGHTS": "_weights",
+    "OPENCLIP_VIT_H_WEIGHTS": "_weights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)

@@ -14,6 +14,7 @@ from a2i_studio.datasets import PairedItem
 from a2i_studio.errors import DatasetError
 from a2i_studio.evaluation._classifier import SceneClassifier
 from a2i_studio.evaluation._metrics import HISTOGRAM_BINS, as_array, histogram_correlation, ssim
+from a2i_studio.evaluation._simple_judge import SimpleJudge
 
 __all__ = ["EvaluationReport", "PairScore", "evaluate_pairs"]
 
@@ -28,6 +29,8 @@ class PairScore:
         histogram_correlation: Colour-histogram correlation against the ground truth.
         predicted: The classifier's label for the generated image (``""`` without a classifier).
         predicted_real: The classifier's label for the ground-truth image.
+        judged: The simple judge's label for the generated image (``""`` without one).
+        image: The generated image (for the metrics that look at all images at once, and the report).
     """
 
     item: PairedItem
@@ -35,6 +38,8 @@ class PairScore:
     histogram_correlation: float
     predicted: str = ""
     predicted_real: str = ""
+    judged: str = ""
+    image: Image.Image | None = None
 
 
 @dataclass
@@ -74,6 +79,9 @@ class EvaluationReport:
             summary["confusion"] = {
                 label: dict(Counter(s.predicted for s in classified if s.item.label == label)) for label in labels
             }
+        judged = [score for score in self.scores if score.judged]
+        if judged:
+            summary["aic_simple_judge"] = float(np.mean([score.judged == score.item.label for score in judged]))
         return summary
 
 
@@ -83,6 +91,7 @@ def evaluate_pairs(
     classifier: SceneClassifier | None = None,
     on_item: Callable[[int, int], None] | None = None,
     bins: int = HISTOGRAM_BINS,
+    judge: SimpleJudge | None = None,
 ) -> EvaluationReport:
     """Generate an image for each pair and score it.
 
@@ -95,6 +104,7 @@ def evaluate_pairs(
         classifier: Names the class of each image; ``None`` skips AIC.
         on_item: Called with ``(done, total)`` after each pair.
         bins: Histogram bins per channel (OpenCV-style; 256 is one per 8-bit level).
+        judge: A second, simple judge of the generated images' class (``aic_simple_judge``).
 
     Raises:
         DatasetError: If a pair has no image, or no label while a classifier is given.
@@ -116,6 +126,8 @@ def evaluate_pairs(
                 histogram_correlation=histogram_correlation(generated_array, truth_array, bins),
                 predicted=predicted,
                 predicted_real=predicted_real,
+                judged=judge.predict([generated])[0] if judge is not None else "",
+                image=generated,
             )
         )
         if on_item is not None:

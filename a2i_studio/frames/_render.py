@@ -139,7 +139,7 @@ def render(
         dtype=request.dtype, cancel=cancel,
     )
     source = FileSource(
-        request.audio, stream.settings, stream.sample_rate, stream.window_seconds, request.start, request.end
+        request.audio, stream.settings, stream.chain.encoder, stream.window_seconds, request.start, request.end
     )
     recipe = _recipe(engine, request, stream, source, fmt)
     cache = FrameCache(config.cache_dir() / "frames" / cache_key(recipe))
@@ -182,22 +182,31 @@ def render(
 
 
 def request_from_video_recipe(
-    recipe: Mapping[str, Any], out: Path, *, audio: Path | None = None, device: str | None = None
+    recipe: Mapping[str, Any],
+    out: Path,
+    *,
+    audio: Path | None = None,
+    device: str | None = None,
+    source: str = "the video",
 ) -> RenderRequest:
     """The request that renders a video's recipe again into ``out`` (from its own audio unless ``audio`` is given).
 
+    The checks are those of an image's re-run (:func:`~a2i_studio.engine.request_from_recipe`):
+    the recipe's fields, and that the audio is still the sound the video was made from.
+
     Raises:
-        GalleryError: If the recipe's format is newer than this a2i-studio reads.
+        GalleryError: If the recipe is of another format or damaged.
+        A2IError: If the audio is gone or changed (``source`` names the video in the sentence).
         ParamError: If its settings are not valid here.
     """
-    still = request_from_recipe(recipe)
+    still = request_from_recipe(recipe, audio, source=source)
     video = recipe["video"]
     names = {param.name for param in VIDEO_PARAMS}
     settings = VideoSettings.from_values(
         {key: value for key, value in video.items() if key in names or key == "modulations"}
     )
     return RenderRequest(
-        audio=audio or still.audio, out=out, chain=still.chain, settings=settings, seed=still.seed,
+        audio=still.audio, out=out, chain=still.chain, settings=settings, seed=still.seed,
         start=still.start, end=still.end, params=still.params, device=device or still.device, dtype=still.dtype,
         codec=video.get("codec"),
     )
@@ -306,7 +315,7 @@ def _recipe(
         audio=request.audio, chain=request.chain, seed=request.seed, start=request.start, end=request.end,
         params=request.params, device=request.device, dtype=request.dtype,
     )
-    recipe = engine.recipe(still, stream.chain, stream.params, stream.device, stream.dtype)
+    recipe = engine.recipe(still)
     recipe["video"] = {
         **stream.settings.to_dict(),
         "window": stream.window_seconds,

@@ -21,6 +21,7 @@ import numpy as np
 
 from a2i_studio import audio
 from a2i_studio.audio.envelopes import Analysis, analyse, band_of
+from a2i_studio.core import Encoder
 from a2i_studio.frames._settings import VideoSettings
 
 __all__ = ["AudioWindow", "FileSource", "frame_count", "keyframe_flags"]
@@ -34,7 +35,9 @@ class AudioWindow:
         index: The frame's number, from 0.
         time: The frame's time in seconds from the start of the segment (the middle of its
             display interval, ``(index + 0.5) / fps``); the window is centred on it.
-        samples: Mono float32 at the encoder's rate, the window's length. Near the file's ends the window
+        samples: The window's sound as the encoder reads a clip (:meth:`Encoder.read`: its rate,
+            resampler, dtype; mono ``(frames,)``, or ``(channels, frames)`` for encoders that keep
+            channels). Near the file's ends the window
             slides inward to stay whole (silence only pads a file shorter than the window); it may
             reach past the segment into the file around it, as a window centred there would.
         envelopes: Envelope values (0-1) at this time, by name, for the modulations.
@@ -81,7 +84,7 @@ class FileSource:
     Args:
         path: Any audio or video file :func:`a2i_studio.audio.load` reads.
         settings: The video settings (rate, keyframes, modulations).
-        sample_rate: The encoder's sample rate.
+        encoder: The chain's encoder: windows are read as it reads a clip.
         window_seconds: The window each frame listens to.
         start: Segment start, seconds (``None``: the file's start).
         end: Segment end, seconds (``None``: the file's end).
@@ -94,14 +97,14 @@ class FileSource:
         self,
         path: str | os.PathLike[str],
         settings: VideoSettings,
-        sample_rate: int,
+        encoder: Encoder,
         window_seconds: float,
         start: float | None = None,
         end: float | None = None,
     ) -> None:
         self.path = Path(path)
         self.settings = settings
-        self.sample_rate = sample_rate
+        self.encoder = encoder
         self.window_seconds = window_seconds
         self.start, self.end = start, end
         audio.stream(self.path, start=start, end=end).close()  # the file and the segment fail here, in a sentence
@@ -132,37 +135,43 @@ class FileSource:
     def windows(self, first: int = 0, last: int | None = None) -> Generator[AudioWindow, None, None]:
         """The windows of frames ``first`` to ``last`` (exclusive; ``None``: the end), in order."""
         last = self.count if last is None else last
-        rate, size = self.sample_rate, round(self.window_seconds * self.sample_rate)
+        encoder = self.encoder
+        rate, size = encoder.sample_rate, round(self.window_seconds * encoder.sample_rate)
         offset = self.start or 0.0
         file_size = round(self.file_duration * rate)
         # Read the segment and half a window either side of it, as far as the file goes.
         reach = max(0.0, offset - self.window_seconds)
         until = min(self.file_duration, offset + self.duration + self.window_seconds)
-        blocks = audio.stream(self.path, start=reach, end=until, sample_rate=rate)
-        buffer, buffer_start, exhausted = np.zeros(0, dtype=np.float32), round(reach * rate), False
+        blocks = audio.stream(
+            self.path, start=reach, end=until, sample_rate=rate, resampler=encoder.resampler,
+            keep_channels=encoder.keep_channels, dtype=encoder.sample_dtype,
+        )
+        buffer: np.ndarray | None = None
+        buffer_start, exhausted = round(reach * rate), False
         try:
             for index in range(first, last):
                 time = float(self.times[index])
                 low = min(max(round((offset + time) * rate) - size // 2, 0), max(file_size - size, 0))
                 high = low + size
                 # 1. Read until the buffer reaches the window's end (or the file ends).
-                while not exhausted and buffer_start + buffer.shape[0] < high:
+                while not exhausted and (buffer is None or buffer_start + buffer.shape[0] < high):
                     block = next(blocks, None)
                     if block is None:
                         exhausted = True
                     else:
-                        buffer = np.concatenate([buffer, block])
+                        buffer = block if buffer is None else np.concatenate([buffer, block])
+                assert buffer is not None  # the segment has samples: FileSource checked it
                 # 2. Drop what no later window needs, then copy the window (silence past a short file's end).
                 drop = min(max(low - buffer_start, 0), buffer.shape[0])
                 buffer, buffer_start = buffer[drop:], buffer_start + drop
-                window = np.zeros(size, dtype=np.float32)
+                window = np.zeros((size, *buffer.shape[1:]), dtype=buffer.dtype)
                 begin, stop = max(low, buffer_start), min(high, buffer_start + buffer.shape[0])
                 if stop > begin:
                     window[begin - low : stop - low] = buffer[begin - buffer_start : stop - buffer_start]
                 yield AudioWindow(
                     index=index,
                     time=time,
-                    samples=window,
+                    samples=np.ascontiguousarray(window.T) if window.ndim == 2 else window,
                     envelopes={name: float(values[index]) for name, values in self.envelopes.items()},
                     keyframe=bool(self.keyframes[index]),
                 )

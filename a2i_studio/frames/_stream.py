@@ -80,7 +80,7 @@ class _Waiting:
 class FrameStream:
     """Turns audio windows into frames with one chain; Qt-free, for renders and live mode alike.
 
-    Build it, give the source :attr:`sample_rate` and :attr:`window_seconds`, then
+    Build it, give the source the chain's encoder and :attr:`window_seconds`, then
     :meth:`push` each window in frame order and :meth:`finish` at the end. Frames
     come out in order; with keyframes, those after a keyframe come out when the
     next one arrives.
@@ -117,6 +117,7 @@ class FrameStream:
         made: Callable[[int], Image | None] | None = None,
     ) -> None:
         # 1. Check everything before loading anything.
+        self.engine = engine
         self.chain = parse_chain(chain, engine.registry)
         self.params = engine.resolve_params(self.chain, params or {})
         targets = [_target(self.chain.components, modulation) for modulation in settings.modulations]
@@ -142,11 +143,6 @@ class FrameStream:
         self._anchor: tuple[float, Any] | None = None  # time and embedding of the last keyframe
         self._previous: Image | None = None
         self._draws: dict[int, Any] = {}
-
-    @property
-    def sample_rate(self) -> int:
-        """The rate the windows' samples must have: the encoder's."""
-        return self.chain.encoder.sample_rate
 
     @property
     def waiting(self) -> int:
@@ -202,7 +198,7 @@ class FrameStream:
 
     def _embed(self, samples: Any, params: dict[str, dict[str, Any]]) -> Any:
         ctx = RunContext(self.device, self.dtype, (self.seed,), cancel=self.cancel)
-        return self.chain.adapt(self.chain.encode(samples, params, ctx), params, ctx)
+        return self.engine.adapt(self.chain, self.engine.encode(self.chain, samples, params, ctx), params, ctx)
 
     def _release(self, value: Any) -> list[Frame]:
         """Give every waiting frame its embedding (gliding from the last keyframe to ``value``) and make it."""
@@ -247,7 +243,7 @@ class FrameStream:
         elif settings.continuity == "previous":
             hints = FrameHints(previous=self._previous, strength=settings.strength)
         ctx = RunContext(self.device, self.dtype, (self.seed,), cancel=self.cancel, frame=hints)
-        return self.chain.paint(value, params, ctx)[0]
+        return self.engine.paint(self.chain, value, params, ctx)[0]
 
     def _drift(self, time: float) -> Any:
         """The random draw at ``time``: on the arc from seed ``k``'s draw to seed ``k + 1``'s."""

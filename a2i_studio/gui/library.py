@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from a2i_studio import config
+from a2i_studio.files import MEDIA_SUFFIXES, expand_paths
 from a2i_studio.gui.workers import start_task
 
 if TYPE_CHECKING:
@@ -31,25 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MEDIA_SUFFIXES", "LibraryModel", "LibraryPanel", "expand_paths"]
 
-MEDIA_SUFFIXES = frozenset(
-    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".m4a", ".aac", ".wma"}
-    | {".webm", ".mp4", ".mov", ".mkv", ".avi", ".m4v"}
-)
-"""Audio and video files the library lists when a folder is dropped (single files are always tried)."""
 
 _FILTER = "Audio and video (" + " ".join(f"*{suffix}" for suffix in sorted(MEDIA_SUFFIXES)) + ");;All files (*)"
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; folders replaced by the media files inside them (recursively, sorted)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES and p.is_file()))
-        else:
-            files.append(path)
-    return files
 
 
 def _probe_all(paths: Sequence[Path]) -> tuple[list[AudioInfo], list[BaseException]]:

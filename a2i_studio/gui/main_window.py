@@ -18,13 +18,14 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from a2i_studio.gui import session
 from a2i_studio.gui.theme import apply_theme
-from a2i_studio.gui.workers import start_task
+from a2i_studio.gui.workers import drop_callbacks, quit_deadline, start_task, wait_for_workers
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QDockWidget, QMenu, QVBoxLayout
 
     from a2i_studio.audio import AudioInfo
+    from a2i_studio.engine import GenerationRequest
     from a2i_studio.gui.backend import Backend
     from a2i_studio.gui.chain_panel import ChainPanel
     from a2i_studio.gui.gallery_panel import GalleryPanel
@@ -67,6 +68,10 @@ class MainWindow(QMainWindow):
         files: Clips to open (after those of the last session), the last one selected.
         safe_mode: Load built-in plugins only.
 
+    Attributes:
+        workers_left_running: Set by closing: some work did not stop within
+            :data:`~a2i_studio.gui.workers.QUIT_WAIT_SECONDS` of being cancelled.
+
     Signals:
         first_painted: The window was painted for the first time.
         ready: Views and backend are loaded; jobs can run.
@@ -97,6 +102,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._shell_built = False
         self._closing = False
+        self.workers_left_running = False
         self.warmed_up = False
         self._pending_selection: tuple[Path, float | None, float | None] | None = None
         self._saved = session.load()
@@ -170,7 +176,12 @@ class MainWindow(QMainWindow):
         if current is not None:
             self._on_clip_selected(current)
         safe_mode = self.safe_mode
-        start_task(lambda: load_backend(safe_mode), on_done=self._on_backend_loaded, on_failed=self._on_start_failed)
+        start_task(
+            lambda report: load_backend(safe_mode, report),
+            on_done=self._on_backend_loaded,
+            on_failed=self._on_backend_failed,
+            on_progress=self.chain_panel.show_loading,
+        )
 
     def _on_backend_loaded(self, backend: Backend) -> None:
         from a2i_studio.engine import DEFAULT_CHAIN
@@ -182,8 +193,17 @@ class MainWindow(QMainWindow):
             return
         assert self.chain_panel is not None and self.gallery_panel is not None
         self.backend, self.settings = backend, dict(backend.settings)
-        for record in backend.plugins.failed:
-            self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
+        for record in backend.plugins.records:
+            if record.status == "failed":
+                self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
+            elif record.warnings:
+                self.notices.show_notice(f"Plugin {record.name}: {record.warnings[0]} See Tools > Plugins.", "warning")
+        if backend.engine.gallery is not None and backend.engine.gallery.repaired is not None:
+            self.notices.show_notice(
+                f"The gallery index was damaged; it was moved to {backend.engine.gallery.repaired} and rebuilt "
+                "from the images (stars could not be kept).",
+                "warning",
+            )
         self.chain_panel.set_chains(backend.engine.chains(), backend.weights, self._saved.chain or DEFAULT_CHAIN)
         self.jobs = JobQueue(backend.engine, self)
         self.jobs.job_finished.connect(self._on_job_finished)
@@ -207,6 +227,11 @@ class MainWindow(QMainWindow):
 
     def _on_start_failed(self, error: BaseException) -> None:
         self.notices.show_error(error, "starting")
+
+    def _on_backend_failed(self, error: BaseException) -> None:
+        self._on_start_failed(error)
+        if self.chain_panel is not None:
+            self.chain_panel.show_unavailable(f"{type(error).__name__}: {error}")
 
     # -- clips and selection -----------------------------------------------------------------------
 
@@ -276,19 +301,25 @@ class MainWindow(QMainWindow):
             self.queue_job(info.path, 0.0, min(window, info.duration) if window else None)
 
     def _on_rerun_requested(self, recipe: dict[str, Any], new_seed: bool) -> None:
-        import random
-        from dataclasses import replace
-
         from a2i_studio.engine import request_from_recipe
-        from a2i_studio.errors import A2IError
-        from a2i_studio.gui.jobs import describe
 
         if self.jobs is None:
             return
-        try:
-            request = request_from_recipe(recipe)
-        except (A2IError, KeyError) as error:
-            self.notices.show_error(error, "reading the recipe")
+        # The engine checks the recipe and hashes the audio, as 'a2i rerun' does: off the UI thread.
+        source = f"the image made from {Path(str(recipe.get('audio', {}).get('name', 'audio'))).name}"
+        start_task(
+            lambda: request_from_recipe(recipe, source=source),
+            on_done=lambda request: self._on_rerun_checked(request, new_seed),
+            on_failed=lambda error: self.notices.show_error(error, "re-running an image"),
+        )
+
+    def _on_rerun_checked(self, request: GenerationRequest, new_seed: bool) -> None:
+        import random
+        from dataclasses import replace
+
+        from a2i_studio.gui.jobs import describe
+
+        if self.jobs is None or self._closing:
             return
         if new_seed:
             request = replace(request, seed=random.randint(0, 2**31 - 1))
@@ -341,7 +372,15 @@ class MainWindow(QMainWindow):
     # -- shutdown ----------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Save the session, stop the workers and free the models."""
+        """Save the session, cancel the workers, wait for them (with a bound) and free the models.
+
+        Work that is still running when the bound passes (a plugin stuck in a call that ignores
+        cancel) is logged and left behind: :attr:`workers_left_running` tells the app to end the
+        process rather than wait for it.
+        """
+        if self.workers_left_running:  # closed once more (the app does after its loop): waited enough
+            super().closeEvent(event)
+            return
         self._closing = True
         if not self._shell_built:
             super().closeEvent(event)
@@ -352,14 +391,17 @@ class MainWindow(QMainWindow):
                 dock.hide()
         for dialog in self.dialogs.values():
             dialog.close()
-        if self.timeline is not None:
-            self.timeline.shutdown()
-        if self.gallery_panel is not None:
-            self.gallery_panel.shutdown()
-        if self.jobs is not None:
-            self.jobs.shutdown()
-        QThreadPool.globalInstance().waitForDone()
-        if self.backend is not None:
+        deadline = quit_deadline()
+        stopped = [  # the timeline first: its queued tiles are dropped before any of them starts
+            self.timeline.shutdown(deadline) if self.timeline is not None else True,
+            self.gallery_panel.shutdown(deadline) if self.gallery_panel is not None else True,
+            self.jobs.shutdown(deadline) if self.jobs is not None else True,
+            wait_for_workers(QThreadPool.globalInstance(), "background work (opening files, plugins)", deadline),
+        ]
+        self.workers_left_running = not all(stopped)
+        if self.workers_left_running:
+            drop_callbacks()  # what they return later must not reach widgets that are gone
+        elif self.backend is not None:  # (a stuck job may still use the backend)
             self.backend.close()
             self.backend = None
         super().closeEvent(event)

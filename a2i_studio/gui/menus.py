@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["build", "connect_views", "update_recent"]
 
-_NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models",
-              "train_lora", "render_video")
+_NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
+              "plugins", "models", "train", "train_lora", "render_video")
 
 
 def build(window: MainWindow) -> dict[str, QAction]:
@@ -41,9 +41,11 @@ def build(window: MainWindow) -> dict[str, QAction]:
         ("&Generate", "generate", "&Generate", "Ctrl+Return"),
         ("&Generate", "batch", "Run over &library", None),
         ("&Generate", "render_video", "Render selection as &video…", "Ctrl+Shift+R"),
+        ("&Generate", "audition", "&Audition grid…", "Ctrl+Shift+A"),
         ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
         ("&Tools", "plugins", "&Plugins…", None),
         ("&Tools", "models", "&Models…", None),
+        ("&Tools", "train", "&Train a model…", None),
         ("&Tools", "train_lora", "Train &LoRA…", None),
         ("&Tools", "settings", "&Settings…", None),
         ("&Help", "log", "Open &log file", None),
@@ -90,15 +92,17 @@ def connect_views(window: MainWindow) -> None:
     actions["generate"].triggered.connect(window.chain_panel.generate_requested)
     actions["batch"].triggered.connect(window.chain_panel.batch_requested)
     actions["cancel"].triggered.connect(partial(_on_cancel_triggered, window))
+    actions["audition"].triggered.connect(partial(_on_audition_triggered, window))
     actions["plugins"].triggered.connect(partial(_on_plugins_triggered, window))
     actions["models"].triggered.connect(partial(_on_models_triggered, window))
+    actions["train"].triggered.connect(partial(_on_train_triggered, window))
     actions["train_lora"].triggered.connect(partial(_on_train_lora_triggered, window))
     actions["render_video"].triggered.connect(partial(_on_render_video_triggered, window))
     timeline.addAction(actions["render_video"])  # also on the timeline's right-click menu
     timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     window.gallery_panel.video_requested.connect(partial(_on_video_requested, window))
-    for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "cancel", "plugins", "models", "train_lora",
-                "render_video"):
+    for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel", "plugins", "models",
+                "train", "train_lora", "render_video"):
         actions[key].setEnabled(True)
 
 
@@ -135,6 +139,24 @@ def _show_dialog(window: MainWindow, key: str, dialog: QWidget) -> None:
     dialog.show()
 
 
+def _on_audition_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.audition import AuditionDialog
+
+    panel = window.chain_panel
+    if window.backend is None or window.jobs is None or panel is None:
+        window.notices.show_notice("The models are still loading; try again in a moment.", "warning")
+        return
+    current = panel.current_chain()
+
+    def params_for(chain: Any) -> dict[str, Any]:
+        return panel.params() if current is not None and chain.id == current.id else {}
+
+    clips = [info.path for info in window.library.model.clips]
+    dialog = AuditionDialog(window.jobs, panel.chains, clips, params_for, window.backend.gallery, window)
+    dialog.failed.connect(window.notices.show_error)
+    _show_dialog(window, "audition", dialog)
+
+
 def _on_plugins_triggered(window: MainWindow) -> None:
     from a2i_studio.gui.dialogs import PluginsDialog
 
@@ -149,11 +171,24 @@ def _on_models_triggered(window: MainWindow) -> None:
         _show_dialog(window, "models", ModelsDialog(window.backend.plugins.registry, window.backend.weights, window))
 
 
+def _on_train_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.training_wizard import TrainingWizard
+
+    if window.backend is not None:
+        _show_dialog(window, "train", TrainingWizard(window.backend.plugins.registry, parent=window))
+
+
 def _on_train_lora_triggered(window: MainWindow) -> None:
+    from a2i_studio.core import Trainer
     from a2i_studio.gui.lora_wizard import LoraWizard
 
-    registry = window.backend.plugins.registry if window.backend is not None else None
-    _show_dialog(window, "lora", LoraWizard(registry, window.chain_panel, window))
+    trainer = window.backend.plugins.registry.get("trainer", "lora") if window.backend is not None else None
+    if isinstance(trainer, Trainer):
+        _show_dialog(window, "lora", LoraWizard(trainer, window.chain_panel, window))
+    else:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Train LoRA", "The lora trainer is not installed or its plugin "
+                          "is disabled; see Tools > Plugins.", parent=window)
+        _show_dialog(window, "lora", box)
 
 
 def _on_render_video_triggered(window: MainWindow) -> None:

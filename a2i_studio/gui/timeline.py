@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QDeadlineTimer, QEvent, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
 from a2i_studio.gui.playback import Player
 from a2i_studio.gui.widgets import ProgressStrip, TextLine
-from a2i_studio.gui.workers import start_task
+from a2i_studio.gui.workers import start_task, wait_for_workers
 
 if TYPE_CHECKING:
     from a2i_studio.audio import AudioInfo
@@ -242,14 +243,18 @@ class Timeline(QWidget):
             self._apply_palette()
         super().changeEvent(event)
 
-    def shutdown(self) -> None:
-        """Stop playback, peak building and pending tiles (before the window closes)."""
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
+        """Stop playback, peak building and pending tiles (before the window closes).
+
+        Returns:
+            Whether the tile worker stopped before ``deadline``.
+        """
         self.player.stop()
         if self._cancel_build is not None:
             self._cancel_build.set()
         self._tile_request += 1
         self._tile_pool.clear()
-        self._tile_pool.waitForDone()
+        return wait_for_workers(self._tile_pool, "spectrogram tiles", deadline)
 
     # -- handlers ----------------------------------------------------------------------------------
 
@@ -337,7 +342,8 @@ class Timeline(QWidget):
             return spectrogram_tile(info.path, round(start * rate), round(end * rate), columns)
 
         def show(tile: np.ndarray | None) -> None:
-            if tile is None or info is not self.info or not wanted():
+            # The tile may arrive after the timeline (and its image item) was destroyed.
+            if tile is None or not shiboken6.isValid(image) or info is not self.info or not wanted():
                 return
             top = float(tile.max())
             image.setImage(tile.T, levels=(top - 80.0, top))

@@ -39,7 +39,7 @@ def clicks(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
 
 
 def _scenes(tmp_path: Path, *labels: str) -> Path:
-    """The bundled 5 s soundscape clips (resources/sounds), one after the other, as one WAV."""
+    """The bundled 5 s soundscape clips (a2i_resources/sounds), one after the other, as one WAV."""
     parts = [soundfile.read(SOUNDS / f"{label}.wav", dtype="float32")[0] for label in labels]
     path = tmp_path / ("-".join(labels) + ".wav")
     soundfile.write(path, np.concatenate(parts), RATE)

@@ -128,3 +128,50 @@ def test_scores_of_ground_truth_images_are_perfect_and_aic_counts_labels(
 def test_pairs_without_images_or_labels_cannot_be_scored() -> None:
     with pytest.raises(DatasetError, match="needs an image and a label"):
         evaluate_pairs([PairedItem(Path("a.wav"), None)], lambda item: Image.new("RGB", (16, 16)))
+
+
+def test_simple_judge_matches_scikit_learns_logistic_regression(scenes: PairedDataset) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from a2i_studio.evaluation import SimpleJudge
+    from a2i_studio.evaluation._simple_judge import _features
+
+    train, test = scenes.split(seed=0, val=0.0, test=0.34)[0::2]
+    pictures = [Image.open(item.image) for item in train]  # type: ignore[arg-type]
+    judge = SimpleJudge.fit(pictures, [item.label for item in train], c=0.5)
+    features = _features(pictures)
+    reference = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(
+        (features - judge.mean) / judge.scale, [item.label for item in train]
+    )
+    held_out = [Image.open(item.image) for item in test]  # type: ignore[arg-type]
+    expected = reference.predict_proba((_features(held_out) - judge.mean) / judge.scale)
+    assert list(reference.classes_) == judge.labels
+    np.testing.assert_allclose(judge.probabilities(held_out), expected, atol=2e-3)
+    assert judge.predict(held_out) == list(reference.predict((_features(held_out) - judge.mean) / judge.scale))
+
+
+def test_degradations_change_pictures_as_named_and_the_classifier_survives_them(
+    trained: tuple[SceneClassifier, list[float]], scenes: PairedDataset
+) -> None:
+    import torch
+
+    from a2i_studio.evaluation import DEGRADATIONS, degrade
+
+    rng = np.random.default_rng(0)
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    blurred = degrade(images, "blur", rng)
+    assert blurred.shape == images.shape and blurred.diff(dim=-1).abs().mean() < images.diff(dim=-1).abs().mean() / 2
+    coarse = degrade(images, "low-res", np.random.default_rng(1))
+    assert coarse.diff(dim=-1).abs().mean() < images.diff(dim=-1).abs().mean() / 2
+    shifted = degrade(images, "colour-shift", rng)
+    assert not torch.allclose(shifted.mean(dim=(2, 3)), images.mean(dim=(2, 3)), atol=0.05)
+    with pytest.raises(ValueError, match="unknown degradation"):
+        degrade(images, "sepia", rng)
+
+    classifier, _ = trained
+    test = scenes.split(seed=0, val=0.0, test=0.34)[2]
+    pictures = [Image.open(item.image) for item in test]  # type: ignore[arg-type]
+    labels = [item.label for item in test]
+    for kind in DEGRADATIONS:
+        predicted = classifier.predict(pictures, degradation=kind, seed=3)
+        assert np.mean([p == label for p, label in zip(predicted, labels, strict=True)]) >= 0.6, kind

@@ -215,6 +215,8 @@ def test_bad_input_gets_one_line_from_the_command_line(
 
 
 def test_windows_are_centred_on_frames_and_slide_inward_at_the_files_ends(tmp_path: Path) -> None:
+    from a2i_plugins.features import MfccEncoder
+    from a2i_studio.core import Encoder, Space
     from a2i_studio.frames import FileSource
 
     rate = 16_000
@@ -222,7 +224,7 @@ def test_windows_are_centred_on_frames_and_slide_inward_at_the_files_ends(tmp_pa
     path = tmp_path / "ramp.wav"
     soundfile.write(path, ramp, rate, subtype="FLOAT")
     settings = VideoSettings(fps=4.0)
-    source = FileSource(path, settings, rate, 1.0, start=1.0, end=3.5)
+    source = FileSource(path, settings, MfccEncoder(), 1.0, start=1.0, end=3.5)
     windows = list(source)
     assert len(windows) == 10 and [window.time for window in windows[:2]] == [0.125, 0.375]
     # A window in the middle is centred on its frame; the first reaches back before the segment into the file.
@@ -231,5 +233,14 @@ def test_windows_are_centred_on_frames_and_slide_inward_at_the_files_ends(tmp_pa
     assert np.array_equal(middle.samples, ramp[centre - rate // 2 : centre + rate // 2])
     assert windows[0].samples[0] == ramp[round(1.125 * rate) - rate // 2]
     # At the file's end the last window slides back to stay whole.
-    whole = list(FileSource(path, settings, rate, 1.0))
+    whole = list(FileSource(path, settings, MfccEncoder(), 1.0))
     assert np.array_equal(whole[-1].samples, ramp[-rate:]) and np.array_equal(whole[0].samples, ramp[:rate])
+
+    # An encoder that keeps channels (as ImageBind does) gets (channels, frames) windows, as from read().
+    class StereoEncoder(Encoder):
+        id, output_space, sample_rate, keep_channels = "stereo", Space("stereo", (1,)), rate, True
+
+    stereo = tmp_path / "stereo.wav"
+    soundfile.write(stereo, np.stack([ramp, -ramp], axis=1), rate, subtype="FLOAT")
+    window = next(iter(FileSource(stereo, settings, StereoEncoder(), 1.0)))
+    assert window.samples.shape == (2, rate) and np.array_equal(window.samples[1], -ramp[:rate])
