@@ -19,6 +19,7 @@ from a2i_studio.core._components import (
     WeightExtractor,
     WeightSpec,
 )
+from a2i_studio.core._continuity import CONTINUITY_MODES, FrameHints
 from a2i_studio.core._events import (
     CheckpointEvent,
     EvaluationEvent,
@@ -58,6 +59,7 @@ __all__ = [
     "CHAIN_KINDS",
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
+    "CONTINUITY_MODES",
     "CORE",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
@@ -75,6 +77,7 @@ __all__ = [
     "Encoder",
     "EvaluationEvent",
     "FloatParam",
+    "FrameHints",
     "Generator",
     "IntParam",
     "Param",

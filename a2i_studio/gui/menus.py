@@ -6,7 +6,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["build", "connect_views", "update_recent"]
 
 _NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
-              "plugins", "models", "train", "train_lora")
+              "plugins", "models", "train", "train_lora", "render_video")
 
 
 def build(window: MainWindow) -> dict[str, QAction]:
@@ -40,6 +40,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         ("&View", "play", "&Play / stop", "Ctrl+Space"),
         ("&Generate", "generate", "&Generate", "Ctrl+Return"),
         ("&Generate", "batch", "Run over &library", None),
+        ("&Generate", "render_video", "Render selection as &video…", "Ctrl+Shift+R"),
         ("&Generate", "audition", "&Audition grid…", "Ctrl+Shift+A"),
         ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
         ("&Tools", "plugins", "&Plugins…", None),
@@ -96,8 +97,12 @@ def connect_views(window: MainWindow) -> None:
     actions["models"].triggered.connect(partial(_on_models_triggered, window))
     actions["train"].triggered.connect(partial(_on_train_triggered, window))
     actions["train_lora"].triggered.connect(partial(_on_train_lora_triggered, window))
+    actions["render_video"].triggered.connect(partial(_on_render_video_triggered, window))
+    timeline.addAction(actions["render_video"])  # also on the timeline's right-click menu
+    timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    window.gallery_panel.video_requested.connect(partial(_on_video_requested, window))
     for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel", "plugins", "models",
-                "train", "train_lora"):
+                "train", "train_lora", "render_video"):
         actions[key].setEnabled(True)
 
 
@@ -184,6 +189,44 @@ def _on_train_lora_triggered(window: MainWindow) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Train LoRA", "The lora trainer is not installed or its plugin "
                           "is disabled; see Tools > Plugins.", parent=window)
         _show_dialog(window, "lora", box)
+
+
+def _on_render_video_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.render_dialog import RenderDialog
+
+    info = window.library.current()
+    selection = window.timeline.selection() if window.timeline is not None else None
+    chain = window.chain_panel.current_chain() if window.chain_panel is not None else None
+    if window.backend is None or window.chain_panel is None or chain is None:
+        window.notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
+        return
+    if info is None or selection is None:
+        window.notices.show_notice("Open or drop a clip first, then select the part to render.", "warning")
+        return
+    dialog = RenderDialog(
+        window.backend.plugins.registry, chain, info.path, *selection, params=window.chain_panel.params(),
+        seed=window.chain_panel.take_seed(), gallery_root=window.backend.gallery.root,
+        device=window.settings.get("device", "auto"), precision=window.settings.get("precision", "auto"),
+        timeline=window.timeline, parent=window,
+    )
+    dialog.rendered.connect(partial(_on_video_rendered, window))
+    dialog.failed.connect(window.notices.show_error)
+    _show_dialog(window, "render", dialog)
+
+
+def _on_video_rendered(window: MainWindow, _result: object) -> None:
+    if window.gallery_panel is not None:
+        window.gallery_panel.model.reload()
+
+
+def _on_video_requested(window: MainWindow, path: Path) -> None:
+    from a2i_studio.gui.video_player import VideoDialog
+
+    dialog = VideoDialog(path, window)
+    dialog.player.failed.connect(window.notices.show_error)
+    dialog.player.notice.connect(window.notices.show_notice)
+    _show_dialog(window, "video", dialog)
+    dialog.player.play()
 
 
 def _on_settings_triggered(window: MainWindow) -> None:
