@@ -86,7 +86,6 @@ def find_input_device(name: str | int | None) -> InputDevice:
         NoAudioDevice: If none matches (or several do), in a sentence that lists what there is.
     """
     devices = input_devices()
-    known = "; ".join(device.describe() for device in devices) or "none (no sound card, or none connected)"
     if name is None or name == "default":
         matches = [device for device in devices if device.default] or devices[:1]
     elif isinstance(name, int) or name.isdigit():
@@ -98,7 +97,13 @@ def find_input_device(name: str | int | None) -> InputDevice:
     if len(matches) == 1:
         return matches[0]
     wanted = "the default input" if name in (None, "default") else f"input device {name!r}"
+    if not devices:
+        raise NoAudioDevice(
+            f"There is no {wanted}: this machine has no input device (no sound card, or none connected); "
+            "connect one, or play a file live instead."
+        )
     if not matches:
+        known = "; ".join(device.describe() for device in devices)
         raise NoAudioDevice(f"There is no {wanted}: connect it, or choose one of these: {known}.")
     raise NoAudioDevice(
         f"{wanted[0].upper()}{wanted[1:]} matches {len(matches)} devices ({', '.join(d.name for d in matches)}); "

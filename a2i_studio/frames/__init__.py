@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from a2i_studio.frames._blend import Smoother, interpolate, slerp
 from a2i_studio.frames._cache import FrameCache
-from a2i_studio.frames._live import LIVE_WINDOW, LiveFrame, LiveMeter, LiveRequest, LiveSummary, run_live
+from a2i_studio.frames._live import (
+    LIVE_PARAMS,
+    LIVE_WINDOW,
+    LiveFrame,
+    LiveMeter,
+    LiveRequest,
+    LiveSource,
+    LiveSummary,
+    run_live,
+)
 from a2i_studio.frames._live_source import LiveWindows
 from a2i_studio.frames._recipe import (
     LIVE_RECIPE_FORMAT,
@@ -45,6 +54,7 @@ __all__ = [
     "CURVES",
     "INTERPOLATIONS",
     "KEYFRAME_MODES",
+    "LIVE_PARAMS",
     "LIVE_RECIPE_FORMAT",
     "LIVE_WINDOW",
     "MAX_FPS",
@@ -58,6 +68,7 @@ __all__ = [
     "LiveFrame",
     "LiveMeter",
     "LiveRequest",
+    "LiveSource",
     "LiveSummary",
     "LiveWindows",
     "Modulation",

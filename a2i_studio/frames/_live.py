@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,14 +26,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from a2i_studio import __version__, audio
-from a2i_studio.audio.live_input import FilePlayer
-from a2i_studio.core import CancelToken
+from a2i_studio.audio.live_envelopes import EVENTS
+from a2i_studio.audio.live_input import DeviceInput, FilePlayer
+from a2i_studio.core import CancelToken, ChoiceParam, Param
 from a2i_studio.engine import DEFAULT_CHAIN
 from a2i_studio.errors import Cancelled, ParamError, VideoError
 from a2i_studio.frames._live_record import LiveRecorder
 from a2i_studio.frames._live_source import LiveWindows
 from a2i_studio.frames._recipe import LIVE_RECIPE_FORMAT
-from a2i_studio.frames._settings import VideoSettings
+from a2i_studio.frames._settings import VIDEO_PARAMS, VideoSettings
 from a2i_studio.frames._stream import Frame, FrameStream
 from a2i_studio.frames._writers import fit_frame, output_format
 
@@ -43,11 +44,69 @@ if TYPE_CHECKING:
     from a2i_studio.audio.live_input import Block, LiveInput
     from a2i_studio.engine import Engine
 
-__all__ = ["LIVE_WINDOW", "LiveFrame", "LiveMeter", "LiveRequest", "LiveSummary", "run_live"]
+__all__ = [
+    "LIVE_PARAMS",
+    "LIVE_WINDOW",
+    "LiveFrame",
+    "LiveMeter",
+    "LiveRequest",
+    "LiveSource",
+    "LiveSummary",
+    "run_live",
+]
 
 LIVE_WINDOW = 1.0
 """Seconds of sound a live frame listens to by default: the picture turns within about half of it."""
 _POLL_SECONDS = 0.005  # how often to look for the first sound, and for a stop while waiting for a frame
+
+
+def _live_param(param: Param) -> Param:
+    if param.name == "window":
+        return replace(param, default=LIVE_WINDOW, help="seconds of sound each frame listens to, up to the newest")
+    if isinstance(param, ChoiceParam) and param.name == "keyframes":
+        return replace(param, choices=("none", "every", *EVENTS))
+    return param
+
+
+LIVE_PARAMS: tuple[Param, ...] = tuple(_live_param(param) for param in VIDEO_PARAMS if param.name != "interpolation")
+"""The video settings live mode takes, as a schema (the live window builds its form from it): no
+interpolation (frames between keyframes hold the last one), no keyframes on sections, 1 s windows."""
+
+
+@dataclass(frozen=True)
+class LiveSource:
+    """Where a live session's sound comes from: an input device, or a file played in real time.
+
+    Attributes:
+        device: The input device: its number, name, a unique part of it, or ``default``.
+        file: A file played in real time instead (its sound goes to the default output).
+        mute: Keep the file's sound in; the clock paces it.
+    """
+
+    device: str | None = None
+    file: Path | None = None
+    mute: bool = False
+
+    def open(self) -> LiveInput:
+        """The live input (not started yet: :func:`run_live` starts it).
+
+        Raises:
+            NoAudioDevice: If no device matches, or PortAudio is missing.
+            AudioError: If the file cannot be read.
+        """
+        if self.file is not None:
+            return FilePlayer(self.file, mute=self.mute)
+        return DeviceInput(self.device)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict that :meth:`from_dict` reads back."""
+        return {"device": self.device, "file": None if self.file is None else str(self.file), "mute": self.mute}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> LiveSource:
+        """The source :meth:`to_dict` wrote."""
+        file = values.get("file")
+        return cls(values.get("device"), None if file is None else Path(file), bool(values.get("mute")))
 
 
 @dataclass(frozen=True)
@@ -181,6 +240,16 @@ class LiveSummary:
     latencies: tuple[float, ...]
     recording: Path | None = None
     warnings: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``119 frames in 5.0 s (23.8 fps), 1 dropped; latency p50 13 ms, p99 20 ms``."""
+        numbers = self.numbers()
+        latency = numbers["latency_ms"]
+        said = f"; latency p50 {latency['p50']:.0f} ms, p99 {latency['p99']:.0f} ms" if self.latencies else ""
+        return (
+            f"{numbers['painted']} frames in {numbers['seconds']:.1f} s ({numbers['fps']:.1f} fps), "
+            f"{numbers['dropped']} dropped{said}"
+        )
 
     def numbers(self) -> dict[str, Any]:
         """The summary as numbers, for a recording's sidecar and ``a2i live --json``."""

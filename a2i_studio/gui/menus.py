@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["build", "connect_views", "update_recent"]
 
 _NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
-              "plugins", "models", "train", "train_lora", "render_video")
+              "plugins", "models", "train", "train_lora", "render_video", "live")
 
 
 def build(window: MainWindow) -> dict[str, QAction]:
@@ -41,6 +41,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         ("&Generate", "generate", "&Generate", "Ctrl+Return"),
         ("&Generate", "batch", "Run over &library", None),
         ("&Generate", "render_video", "Render selection as &video…", "Ctrl+Shift+R"),
+        ("&Generate", "live", "&Live…", "Ctrl+L"),
         ("&Generate", "audition", "&Audition grid…", "Ctrl+Shift+A"),
         ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
         ("&Tools", "plugins", "&Plugins…", None),
@@ -98,11 +99,12 @@ def connect_views(window: MainWindow) -> None:
     actions["train"].triggered.connect(partial(_on_train_triggered, window))
     actions["train_lora"].triggered.connect(partial(_on_train_lora_triggered, window))
     actions["render_video"].triggered.connect(partial(_on_render_video_triggered, window))
+    actions["live"].triggered.connect(partial(_on_live_triggered, window))
     timeline.addAction(actions["render_video"])  # also on the timeline's right-click menu
     timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     window.gallery_panel.video_requested.connect(partial(_on_video_requested, window))
     for key in ("zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel", "plugins", "models",
-                "train", "train_lora", "render_video"):
+                "train", "train_lora", "render_video", "live"):
         actions[key].setEnabled(True)
 
 
@@ -212,6 +214,23 @@ def _on_render_video_triggered(window: MainWindow) -> None:
     dialog.rendered.connect(partial(_on_video_rendered, window))
     dialog.failed.connect(window.notices.show_error)
     _show_dialog(window, "render", dialog)
+
+
+def _on_live_triggered(window: MainWindow) -> None:
+    from a2i_studio.gui.live_window import LiveWindow
+
+    panel = window.chain_panel
+    chain = panel.current_chain() if panel is not None else None
+    if window.backend is None or panel is None or chain is None:
+        window.notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
+        return
+    live = LiveWindow(
+        window.backend.plugins.registry, chain, panel.params(), panel.take_seed(),
+        record_folder=window.backend.gallery.root / "videos", device=window.settings.get("device", "auto"),
+        precision=window.settings.get("precision", "auto"), parent=window,
+    )
+    live.failed.connect(window.notices.show_error)
+    _show_dialog(window, "live", live)
 
 
 def _on_video_rendered(window: MainWindow, _result: object) -> None:
