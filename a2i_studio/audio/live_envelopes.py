@@ -6,7 +6,8 @@ beats knowing what comes after them; live sound has only what was heard.
 as the sound arrives and reads the last :data:`HISTORY_SECONDS` of it: levels
 are scaled between their 5th and 99th percentile over that history, onsets are
 picked by the same rule once the 100 ms it compares them with has been heard
-(:data:`ONSET_DELAY`), and beats are tracked over the last 8 s every half
+(:data:`ONSET_DELAY`; faint noise, when nothing louder has been heard yet, is
+not scaled up into onsets), and beats are tracked over the last 8 s every half
 second and carried on at the tracked tempo in between.
 """
 
@@ -30,6 +31,9 @@ EVENTS = ("onsets", "beats")
 """The events live sound can key frames on (section changes need the seconds after them)."""
 _BEAT_SECONDS = 8.0  # beats are tracked over this much sound
 _RETRACK_SECONDS = 0.5  # and tracked again this often (a tracking costs ~10 ms)
+# Onset strength is scaled over at least this range: four times that of faint noise (-46 dBFS), so the
+# first seconds of a session, with nothing louder heard yet, do not scale noise up into onsets.
+_ONSET_MIN_RANGE = 0.5
 
 
 class LiveAnalyser:
@@ -103,7 +107,7 @@ class LiveAnalyser:
             self._beats = np.concatenate([self._beats, self._beats[-1] + ahead * self._period])
         analysis = replace(
             analysis,
-            onsets=pick_onsets(flux, hops_per_second) * HOP_SECONDS,
+            onsets=pick_onsets(flux, hops_per_second, min_range=_ONSET_MIN_RANGE) * HOP_SECONDS,
             beats=self._beats - offset,
             tempo=60.0 / self._period if self._period else 0.0,
         )

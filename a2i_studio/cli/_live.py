@@ -102,7 +102,7 @@ def _plan(args: argparse.Namespace) -> tuple[LiveRequest, LiveSource, LiveInput]
         raise UsageError("--crossfade and --seconds take a number of seconds above 0.")
     settings = video_settings(args)
     if args.record is not None:
-        output_format(args.record)
+        output_format(args.record, option="--record")
     manager = load_plugins(args)
     chain = args.chain or DEFAULT_CHAIN
     params = parse_param_options(args.param, parse_chain(chain, manager.registry).components)

@@ -27,12 +27,12 @@ import numpy as np
 
 from a2i_studio import __version__, audio
 from a2i_studio.audio.live_envelopes import EVENTS
-from a2i_studio.audio.live_input import DeviceInput, FilePlayer
+from a2i_studio.audio.live_input import Block, DeviceInput, FilePlayer
 from a2i_studio.core import CancelToken, ChoiceParam, Param
 from a2i_studio.engine import DEFAULT_CHAIN
 from a2i_studio.errors import Cancelled, ParamError, VideoError
 from a2i_studio.frames._live_record import LiveRecorder
-from a2i_studio.frames._live_source import LiveWindows
+from a2i_studio.frames._live_source import LiveWindows, check_live_settings
 from a2i_studio.frames._recipe import LIVE_RECIPE_FORMAT
 from a2i_studio.frames._settings import VIDEO_PARAMS, VideoSettings
 from a2i_studio.frames._stream import Frame, FrameStream
@@ -41,7 +41,7 @@ from a2i_studio.frames._writers import fit_frame, output_format
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from a2i_studio.audio.live_input import Block, LiveInput
+    from a2i_studio.audio.live_input import LiveInput
     from a2i_studio.engine import Engine
 
 __all__ = [
@@ -115,7 +115,8 @@ class LiveRequest:
 
     Attributes:
         chain: ``encoder>adapter*>generator``.
-        settings: Frame rate, size, window, smoothing, keyframes (every, onsets, beats), continuity, modulations.
+        settings: Frame rate, size, window, smoothing, keyframes (every, onsets, beats), continuity, modulations;
+            checked when the request is made (:class:`ParamError` for keyframes on sections).
         seed: The seed of every frame's random draw.
         params: Parameter values by component id, then by name.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``None`` for the best available.
@@ -132,6 +133,9 @@ class LiveRequest:
     dtype: str | None = None
     record: Path | None = None
     seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        check_live_settings(self.settings)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that :meth:`from_dict` reads back (the CLI hands it to the app's output window)."""
@@ -289,7 +293,7 @@ def run_live(
         A2IError: For anything else the user can fix (missing weights, ...).
     """
     # 1. Check everything and load the chain before the input opens: the first sound is painted at once.
-    fmt = output_format(request.record) if request.record is not None else None
+    fmt = output_format(request.record, option="--record") if request.record is not None else None
     if fmt is not None and request.record is not None and fmt.kind == "png" and request.record.exists():
         raise ParamError(f"--record {request.record} exists; choose a new folder name for the PNG sequence.")
     cancel = cancel or CancelToken()
@@ -337,9 +341,13 @@ class _Session:
         start = first[0].heard - first[0].samples.shape[0] / source.sample_rate  # when the first sample was heard
         self._feed(first)
         index = skipped = 0
-        while not cancel.cancelled and (seconds is None or self.windows.time < seconds):
-            self._feed(source.read())
-            if source.finished:
+        limit = None if seconds is None else round(seconds * source.sample_rate)  # samples to paint
+        while not cancel.cancelled:
+            blocks = source.read()
+            if limit is not None:
+                blocks = _until(blocks, limit - self.windows.samples, source.sample_rate)
+            self._feed(blocks)
+            if source.finished or (limit is not None and self.windows.samples >= limit):
                 return
             try:
                 frames = self.stream.push(self.windows.window(index))
@@ -394,6 +402,20 @@ class _Session:
             self.warnings.append(str(error))
             self.recorder.abort()
             self.recorder = None
+
+
+def _until(blocks: list[Block], samples: int, rate: int) -> list[Block]:
+    """The first ``samples`` samples of ``blocks`` at ``rate`` (the last block cut short)."""
+    kept = []
+    for block in blocks:
+        if samples <= 0:
+            break
+        if block.samples.shape[0] > samples:
+            cut = block.samples.shape[0] - samples
+            block = Block(block.samples[:samples], block.heard - cut / rate)
+        kept.append(block)
+        samples -= block.samples.shape[0]
+    return kept
 
 
 def _recipe(stream: FrameStream, source: LiveInput, kind: str, codec: str) -> dict[str, Any]:

@@ -29,7 +29,20 @@ if TYPE_CHECKING:
     from a2i_studio.audio import Stream
     from a2i_studio.audio.live_input import Block
 
-__all__ = ["LiveWindows"]
+__all__ = ["LiveWindows", "check_live_settings"]
+
+
+def check_live_settings(settings: VideoSettings) -> None:
+    """Refuse what live sound cannot give: keyframes on sections need the seconds after a change.
+
+    Raises:
+        ParamError: In one sentence.
+    """
+    if settings.keyframes == "sections":
+        raise ParamError(
+            "--keyframes sections needs the seconds after a change of scene, which live sound does not have "
+            "yet; use onsets, beats or every."
+        )
 
 
 class LiveWindows:
@@ -49,11 +62,7 @@ class LiveWindows:
     def __init__(
         self, settings: VideoSettings, encoder: Encoder, window_seconds: float, sample_rate: int, channels: int
     ) -> None:
-        if settings.keyframes == "sections":
-            raise ParamError(
-                "--keyframes sections needs the seconds after a change of scene, which live sound does not have "
-                "yet; use onsets, beats or every."
-            )
+        check_live_settings(settings)
         self.settings = settings
         self.sample_rate = sample_rate
         self.channels = channels

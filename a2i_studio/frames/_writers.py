@@ -123,8 +123,13 @@ class AudioTrack:
         )
 
 
-def output_format(out: Path, codec: str | None = None) -> OutputFormat:
+def output_format(out: Path, codec: str | None = None, option: str = "--out") -> OutputFormat:
     """The format ``--out`` asks for by its suffix (none: a PNG folder), with ``--codec`` or the default.
+
+    Args:
+        out: The file or folder to write.
+        codec: The video codec, or ``None`` for the container's default.
+        option: How messages name ``out`` (``--record`` for a live session).
 
     Raises:
         ParamError: For an unknown container or codec, or an encoder this PyAV build lacks.
@@ -132,7 +137,7 @@ def output_format(out: Path, codec: str | None = None) -> OutputFormat:
     kind = _SUFFIXES.get(out.suffix.lower())
     if kind is None:
         raise ParamError(
-            f"--out {out.name}: {out.suffix} is not a container a2i render writes; use .mp4, .webm, .gif, "
+            f"{option} {out.name}: {out.suffix} is not a container a2i render writes; use .mp4, .webm, .gif, "
             "or a folder name without a suffix for a PNG sequence."
         )
     codecs = CONTAINERS[kind]
