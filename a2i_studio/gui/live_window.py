@@ -233,7 +233,9 @@ class LiveWindow(QWidget):
         """
         index = self.source.currentIndex()
         if 0 <= index < len(self.devices):
-            return LiveSource(device=str(self.devices[index].index))
+            device = self.devices[index]
+            unique = sum(other.name == device.name for other in self.devices) == 1
+            return LiveSource(device=device.name if unique else str(device.index))  # a name reads better in errors
         if self.source.currentText() == _FILE and self.file.text().strip():
             return LiveSource(file=Path(self.file.text().strip()).expanduser(), mute=self.mute.isChecked())
         raise ParamError("Choose an input device, or a file to play live, first.")
