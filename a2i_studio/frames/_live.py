@@ -231,7 +231,7 @@ class LiveSummary:
 
     Attributes:
         painted: Frames painted and shown.
-        dropped: Frames dropped to keep up.
+        dropped: Frames that fell due while the sound played and were dropped to keep up.
         seconds: Seconds of sound heard.
         latencies: Each frame's latency, seconds (sound heard to frame handed to ``show``).
         recording: The file written, if the session was recorded.
@@ -329,7 +329,7 @@ class _Session:
     ) -> None:
         self.stream, self.windows, self.recorder, self.show = stream, windows, recorder, show
         self.size = (stream.settings.width, stream.settings.height)
-        self.painted = self.dropped = 0
+        self.painted = 0
         self.latencies: list[float] = []
         self.warnings: list[str] = []
 
@@ -359,9 +359,13 @@ class _Session:
             due = int((time.monotonic() - start) * fps)
             following = max(index + 1, due)
             skipped, index = following - index - 1, following
-            self.dropped += skipped
             while not cancel.cancelled and time.monotonic() < start + index / fps:
                 time.sleep(min(_POLL_SECONDS * 4, max(0.0, start + index / fps - time.monotonic())))
+
+    @property
+    def dropped(self) -> int:
+        """Frames that fell due while the sound played and were not painted."""
+        return max(0, int(self.windows.time * self.stream.settings.fps) + 1 - self.painted)
 
     def end(self) -> Path | None:
         """Finish the recording (kept whatever ended the session); ``None`` without one."""

@@ -92,8 +92,11 @@ class LiveOutput(QWidget):
             painter.drawImage(self._target(self.image), self.image)
             painter.setOpacity(1.0)
         if self.overlay and self.status:
+            flags = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+            box = painter.boundingRect(self.rect().adjusted(12, 8, -12, -8), flags, self.status)
+            painter.fillRect(box.adjusted(-6, -3, 6, 3), QColor(0, 0, 0, 170))  # readable over any picture
             painter.setPen(QColor("white"))
-            painter.drawText(self.rect().adjusted(12, 8, -12, -8), Qt.AlignmentFlag.AlignTop, self.status)
+            painter.drawText(box, flags, self.status)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """``Esc`` closes, ``F`` toggles fullscreen, ``I`` toggles the overlay."""
