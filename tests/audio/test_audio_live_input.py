@@ -89,7 +89,7 @@ def test_the_meter_shows_the_peak_level_and_a_stopped_player_starts_over(tmp_pat
 
 
 def test_a_missing_file_or_device_gives_one_sentence(tmp_path: Path) -> None:
-    with pytest.raises(AudioFileNotFound, match="gone.wav does not exist"):
+    with pytest.raises(AudioFileNotFound, match=r"gone\.wav does not exist"):
         FilePlayer(tmp_path / "gone.wav")
     with pytest.raises(NoAudioDevice) as caught:
         find_input_device("no such device 42")

@@ -7,8 +7,8 @@ its ``level`` parameter; ``probe-slow`` paints the same after sleeping ``delay``
 
 from __future__ import annotations
 
+import itertools
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -122,7 +122,7 @@ def test_a_chain_slower_than_the_frame_rate_drops_frames_and_keeps_its_latency(e
 
 
 def _threads() -> tuple[int, int]:
-    return threading.active_count(), len(os.listdir("/proc/self/task"))
+    return threading.active_count(), len(list(Path("/proc/self/task").iterdir()))
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads through /proc (Linux)")
@@ -134,14 +134,16 @@ def test_stopping_and_starting_again_leaves_no_thread_behind(engine: Engine, tmp
     for run in range(3):
         shown, summary = _session(engine, clip, stop_after=4, settings=settings, record=tmp_path / f"{run}.mp4")
         assert len(shown) == 4 and summary.recording == tmp_path / f"{run}.mp4"  # type: ignore[attr-defined]
-    assert _threads() == before
+    # Not one more thread (threads of earlier tests, Qt's pool, may end meanwhile), and none of live mode's.
+    assert all(after <= earlier for after, earlier in zip(_threads(), before, strict=True))
     assert not [thread.name for thread in threading.enumerate() if thread.name.startswith("a2i-")]
 
 
 def test_a_recording_holds_the_session_with_its_sound_in_sync(engine: Engine, tmp_path: Path) -> None:
     t = np.arange(2 * RATE) / RATE
     rng = np.random.default_rng(1)
-    clip = _write(tmp_path / "noise.wav", rng.standard_normal(t.size) * np.repeat(rng.uniform(0.05, 0.5, 20), RATE // 10))
+    levels = np.repeat(rng.uniform(0.05, 0.5, 20), RATE // 10)
+    clip = _write(tmp_path / "noise.wav", rng.standard_normal(t.size) * levels)
     out = tmp_path / "live.mp4"
     settings = VideoSettings(fps=12.0, width=64, height=48, window=0.2)
     _, summary = _session(engine, clip, settings=settings, record=out, seed=3)
@@ -182,7 +184,7 @@ def test_keyframes_fall_on_the_onsets_heard_and_frames_between_hold_the_last(eng
     assert all(0.0 < key - at <= 0.25 for key, at in zip(keys[-len(clicks) :], clicks, strict=True))
     # Between keyframes a frame holds the last keyframe's picture: red changes only at keyframes.
     reds = [(_red(frame), frame.frame.keyframe) for frame, _ in shown]
-    assert all(red == previous or key for (previous, _), (red, key) in zip(reds, reds[1:], strict=False))
+    assert all(red == previous or key for (previous, _), (red, key) in itertools.pairwise(reds))
 
 
 def test_a_modulated_parameter_follows_the_live_loudness(engine: Engine, tmp_path: Path) -> None:
@@ -202,7 +204,7 @@ def test_live_settings_that_need_the_future_are_refused(engine: Engine, tmp_path
     clip = _step(tmp_path / "step.wav")
     with pytest.raises(ParamError, match="--keyframes sections needs the seconds after a change of scene"):
         _session(engine, clip, settings=VideoSettings(keyframes="sections"))
-    with pytest.raises(ParamError, match="--record clip.avi: .avi is not a container"):
+    with pytest.raises(ParamError, match=r"--record clip\.avi: \.avi is not a container"):
         _session(engine, clip, record=tmp_path / "clip.avi")
 
 
