@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from a2i_studio.frames._blend import Smoother, interpolate, slerp
 from a2i_studio.frames._cache import FrameCache
-from a2i_studio.frames._live import (
+from a2i_studio.frames._live import run_live
+from a2i_studio.frames._live_source import LiveWindows
+from a2i_studio.frames._live_types import (
     LIVE_PARAMS,
     LIVE_WINDOW,
     LiveFrame,
@@ -24,9 +26,7 @@ from a2i_studio.frames._live import (
     LiveRequest,
     LiveSource,
     LiveSummary,
-    run_live,
 )
-from a2i_studio.frames._live_source import LiveWindows
 from a2i_studio.frames._recipe import (
     LIVE_RECIPE_FORMAT,
     VIDEO_SUFFIXES,
