@@ -82,9 +82,10 @@ class LiveInput:
         with self._lock:
             self._blocks.clear()
             self._queued, self._error, self._ended = 0, None, False
-            self._last_block = time.monotonic()
         self._open()
-        self._running = True
+        with self._lock:
+            self._last_block = time.monotonic()  # the watch starts once open (a Bluetooth device takes a while)
+            self._running = True
 
     def stop(self) -> None:
         """Release the device (or end the thread); safe to call twice."""
