@@ -138,6 +138,8 @@ class _Session:
     @property
     def dropped(self) -> int:
         """Frames that fell due while the sound played and were not painted."""
+        if not self.windows.samples:
+            return 0
         return max(0, int(self.windows.time * self.stream.settings.fps) + 1 - self.painted)
 
     def end(self) -> Path | None:

@@ -123,7 +123,7 @@ class LiveWindow(QWidget):
         self.source = QComboBox(self)
         self.source.currentIndexChanged.connect(self._on_source_changed)
         refresh = QPushButton("Refresh", self)
-        refresh.setToolTip("List the input devices again (after plugging one in)")
+        refresh.setToolTip("List the input devices and the screens again (after plugging one in)")
         refresh.clicked.connect(self.refresh_devices)
         self.file = QLineEdit(self)
         self.file.setPlaceholderText("a file to play as if it were live")
@@ -138,8 +138,6 @@ class LiveWindow(QWidget):
         self.modulations = ModulationEditor(chain, self)
         # Output and recording.
         self.screen_choice = QComboBox(self)
-        for screen in QGuiApplication.screens():
-            self.screen_choice.addItem(f"{screen.name()} ({screen.geometry().width()}×{screen.geometry().height()})")
         self.filter = QComboBox(self)
         self.filter.addItems(FILTERS)
         self.crossfade = QDoubleSpinBox(self)
@@ -203,7 +201,12 @@ class LiveWindow(QWidget):
     # -- source ------------------------------------------------------------------------------------
 
     def refresh_devices(self) -> None:
-        """List the input devices (off the UI thread: PortAudio may take a moment to look)."""
+        """List the screens, and the input devices (off the UI thread: PortAudio may take a moment to look)."""
+        chosen = self.screen_choice.currentIndex()
+        self.screen_choice.clear()
+        for screen in QGuiApplication.screens():
+            self.screen_choice.addItem(f"{screen.name()} ({screen.geometry().width()}×{screen.geometry().height()})")
+        self.screen_choice.setCurrentIndex(max(0, min(chosen, self.screen_choice.count() - 1)))
         start_task(input_devices, on_done=self._on_devices, on_failed=self._on_devices_failed)
 
     def _on_devices(self, devices: list[InputDevice]) -> None:
