@@ -193,6 +193,7 @@ class ChainPanel(QWidget):
             item = self.forms_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # deleted later, in the event loop; hidden now so it never shows under the new forms
                 widget.deleteLater()
         self.forms.clear()
         chain = self.current_chain()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from a2i_studio.gui import session
@@ -32,8 +33,13 @@ if TYPE_CHECKING:
     from a2i_studio.gui.library import LibraryPanel
     from a2i_studio.gui.notices import NoticeBar
     from a2i_studio.gui.timeline import Timeline
+    from a2i_studio.gui.tools import ToolDialogs
 
-__all__ = ["MainWindow"]
+__all__ = ["LARGEST_START", "MainWindow"]
+
+LARGEST_START = (2560, 1600)
+"""The largest size a first start opens at; larger screens leave room around the window."""
+_SCREEN_SHARE = 0.92
 
 _VIEW_MODULES = (  # imported off the UI thread after first paint; each pulls in its heavy dependencies
     "a2i_studio.gui.timeline",
@@ -80,12 +86,12 @@ class MainWindow(QMainWindow):
     docks: dict[str, QDockWidget]
     recent_menu: QMenu
     menu_actions: dict[str, QAction]
+    tools: ToolDialogs
 
     def __init__(self, files: Sequence[Path] = (), safe_mode: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("a2i-studio")
         self.setObjectName("a2i-main-window")
-        self.resize(1280, 820)
         self.safe_mode = safe_mode
         self.backend: Backend | None = None
         self.timeline: Timeline | None = None
@@ -93,7 +99,6 @@ class MainWindow(QMainWindow):
         self.gallery_panel: GalleryPanel | None = None
         self.jobs: JobQueue | None = None
         self.settings: dict[str, Any] = {}
-        self.dialogs: dict[str, QWidget] = {}
         self._painted = False
         self._shell_built = False
         self._closing = False
@@ -101,10 +106,25 @@ class MainWindow(QMainWindow):
         self._pending_selection: tuple[Path, float | None, float | None] | None = None
         self._saved = session.load()
         self._files = [Path(path) for path in files]
-        if self._saved.geometry is not None:
-            self.restoreGeometry(self._saved.geometry)
+        if self._saved.geometry is None or not self.restoreGeometry(self._saved.geometry):
+            self.fit_to_screen()
         self.setCentralWidget(QLabel("  Starting a2i-studio…", self))
         self.installEventFilter(self)
+
+    def fit_to_screen(self) -> None:
+        """Take most of the screen's free area (at most :data:`LARGEST_START`), centred on it.
+
+        Qt's ``restoreGeometry`` already moves a saved window back onto a smaller screen; a first
+        start has no saved size, and any fixed size is too big for a laptop or lost on a 4K screen.
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        width = min(round(available.width() * _SCREEN_SHARE), LARGEST_START[0])
+        height = min(round(available.height() * _SCREEN_SHARE), LARGEST_START[1])
+        self.resize(width, height)
+        frame = self.frameGeometry()
+        frame.moveCenter(available.center())
+        self.move(frame.topLeft())
 
     # -- start-up ----------------------------------------------------------------------------------
 
@@ -116,13 +136,27 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._on_first_paint)
         return False
 
+    @property
+    def dialogs(self) -> dict[str, QWidget]:
+        """The open tool dialog of each kind, by key (see :class:`~a2i_studio.gui.tools.ToolDialogs`)."""
+        return self.tools.dialogs
+
     def _on_first_paint(self) -> None:
-        from a2i_studio.gui import shell
+        from PySide6.QtWidgets import QMenu
+
+        from a2i_studio.gui import menus, shell
+        from a2i_studio.gui.tools import ToolDialogs
 
         self.first_painted.emit()
         if self._closing:
             return
-        shell.build(self, self._saved)
+        parts = shell.build(self, self._saved.state)
+        self.notices, self.centre, self.library, self.docks = parts.notices, parts.centre, parts.library, parts.docks
+        self.recent_menu = QMenu(self)
+        self.menu_actions = menus.build(self, self.docks, self.recent_menu)
+        self.tools = ToolDialogs(self, self.notices, self.library)
+        self.tools.settings_saved.connect(self.apply_settings)
+        self._connect_shell_actions()
         self._shell_built = True
         self.library.clip_selected.connect(self._on_clip_selected)
         self.library.clips_added.connect(self._on_clips_added)
@@ -132,7 +166,6 @@ class MainWindow(QMainWindow):
         start_task(_import_views, on_done=self._on_views_imported, on_failed=self._on_start_failed)
 
     def _on_views_imported(self, _result: None) -> None:
-        from a2i_studio.gui import menus
         from a2i_studio.gui.backend import load_backend
         from a2i_studio.gui.chain_panel import ChainPanel
         from a2i_studio.gui.gallery_panel import GalleryPanel
@@ -165,7 +198,7 @@ class MainWindow(QMainWindow):
             # Once more with the real panels in the docks: restored with the placeholders alone,
             # the docks take the room the panels' minimum sizes leave and the centre shrinks.
             self.restoreState(self._saved.state)
-        menus.connect_views(self)
+        self._connect_view_actions()
         current = self.library.current()
         if current is not None:
             self._on_clip_selected(current)
@@ -189,6 +222,7 @@ class MainWindow(QMainWindow):
         self.jobs.job_finished.connect(self._on_job_finished)
         self.jobs.job_failed.connect(self._on_job_failed)
         self.docks["queue"].setWidget(JobsPanel(self.jobs, self))
+        self.tools.attach(backend, self.jobs, self.chain_panel)
         self.gallery_panel.set_gallery(backend.gallery)
         self._update_gallery_filters()
         self.ready.emit()
@@ -207,6 +241,64 @@ class MainWindow(QMainWindow):
 
     def _on_start_failed(self, error: BaseException) -> None:
         self.notices.show_error(error, "starting")
+
+    def _connect_shell_actions(self) -> None:
+        actions, tools = self.menu_actions, self.tools
+        for key, slot in (
+            ("open", self.library.open_dialog),
+            ("record", self.library.record),
+            ("quit", self.close),
+            ("settings", tools.open_settings),
+            ("log", tools.open_log),
+            ("about", tools.open_about),
+        ):
+            actions[key].triggered.connect(slot)
+        self.library.clips_added.connect(self._on_recent_added)
+        self._fill_recent()
+
+    def _connect_view_actions(self) -> None:
+        """Connect the actions that need the timeline, chain panel and gallery, and enable them."""
+        from functools import partial
+
+        from a2i_studio.gui import menus
+
+        assert self.timeline is not None and self.chain_panel is not None and self.gallery_panel is not None
+        actions, timeline, stack, tools = self.menu_actions, self.timeline, self.gallery_panel.undo_stack, self.tools
+        stack.canUndoChanged.connect(actions["undo"].setEnabled)
+        stack.canRedoChanged.connect(actions["redo"].setEnabled)
+        for key, slot in (
+            ("undo", stack.undo),
+            ("redo", stack.redo),
+            ("zoom_in", partial(timeline.zoom, 1.5)),
+            ("zoom_out", partial(timeline.zoom, 1 / 1.5)),
+            ("fit", timeline.fit),
+            ("play", timeline.toggle_playback),
+            ("generate", self.chain_panel.generate_requested),
+            ("batch", self.chain_panel.batch_requested),
+            ("cancel", self._on_cancel_triggered),
+            ("audition", tools.open_audition),
+            ("plugins", tools.open_plugins),
+            ("models", tools.open_models),
+            ("train_lora", tools.open_lora_wizard),
+        ):
+            actions[key].triggered.connect(slot)
+        menus.enable_view_actions(actions)
+
+    def _on_recent_added(self, paths: list[Path]) -> None:
+        session.add_recent(paths)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        from a2i_studio.gui import menus
+
+        menus.fill_recent(self.recent_menu, session.recent(), self._on_recent_triggered)
+
+    def _on_recent_triggered(self, path: Path) -> None:
+        self.library.add_paths([path], select=path)
+
+    def _on_cancel_triggered(self) -> None:
+        if self.jobs is not None:
+            self.jobs.cancel_running()
 
     # -- clips and selection -----------------------------------------------------------------------
 
@@ -346,12 +438,19 @@ class MainWindow(QMainWindow):
         if not self._shell_built:
             super().closeEvent(event)
             return
-        session.save(self)
+        current = self.library.current()
+        chain = self.chain_panel.current_chain() if self.chain_panel else None
+        session.save(
+            self.saveGeometry(),
+            self.saveState(),
+            [info.path for info in self.library.model.clips],
+            current.path if current else None,
+            chain.id if chain else None,
+        )
         for dock in self.docks.values():
             if dock.isFloating():  # floating docks are windows of their own; they close with this one
                 dock.hide()
-        for dialog in self.dialogs.values():
-            dialog.close()
+        self.tools.close_all()
         if self.timeline is not None:
             self.timeline.shutdown()
         if self.gallery_panel is not None:

@@ -1,0 +1,131 @@
+"""The window's tool dialogs: plugins, models, training wizards, audition grid, settings and help.
+
+:class:`ToolDialogs` opens each dialog from the parts it is given (the loaded
+backend, the job queue, the chain panel), keeps one of each open, and closes
+them with the window. It knows no window class, so the window can import it
+without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from a2i_studio import __version__
+from a2i_studio.config import log_file
+
+if TYPE_CHECKING:
+    from a2i_studio.core import Chain
+    from a2i_studio.gui.backend import Backend
+    from a2i_studio.gui.chain_panel import ChainPanel
+    from a2i_studio.gui.jobs import JobQueue
+    from a2i_studio.gui.library import LibraryPanel
+    from a2i_studio.gui.notices import NoticeBar
+
+__all__ = ["ToolDialogs"]
+
+
+class ToolDialogs(QObject):
+    """Opens the tool dialogs over ``parent``, one of each kind at a time.
+
+    Args:
+        parent: The window the dialogs belong to.
+        notices: Where problems are shown.
+        library: The open clips (the audition grid offers them).
+
+    Signals:
+        settings_saved: ``dict``: the Settings dialog saved new settings.
+
+    Attributes:
+        dialogs: The open dialog of each kind, by key (``plugins``, ``models``, ``lora``, ...).
+    """
+
+    settings_saved = Signal(dict)
+
+    def __init__(self, parent: QWidget, notices: NoticeBar, library: LibraryPanel) -> None:
+        super().__init__(parent)
+        self._window, self._notices, self._library = parent, notices, library
+        self._backend: Backend | None = None
+        self._jobs: JobQueue | None = None
+        self._chain_panel: ChainPanel | None = None
+        self.dialogs: dict[str, QWidget] = {}
+
+    def attach(self, backend: Backend, jobs: JobQueue, chain_panel: ChainPanel) -> None:
+        """Use the loaded ``backend``, the job queue and the chain panel from now on."""
+        self._backend, self._jobs, self._chain_panel = backend, jobs, chain_panel
+
+    def show(self, key: str, dialog: QWidget) -> None:
+        """Show ``dialog`` as the one open dialog of kind ``key`` (an older one is closed)."""
+        old = self.dialogs.pop(key, None)
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        self.dialogs[key] = dialog
+        dialog.show()
+
+    def close_all(self) -> None:
+        """Close every open dialog (the window is closing)."""
+        for dialog in self.dialogs.values():
+            dialog.close()
+
+    def open_plugins(self) -> None:
+        """Tools > Plugins: every plugin, its status and traceback."""
+        from a2i_studio.gui.dialogs import PluginsDialog
+
+        if self._backend is not None:
+            self.show("plugins", PluginsDialog(self._backend.plugins.records, self._window))
+
+    def open_models(self) -> None:
+        """Tools > Models: the weights every component needs, found or missing."""
+        from a2i_studio.gui.dialogs import ModelsDialog
+
+        if self._backend is not None:
+            registry, found = self._backend.plugins.registry, self._backend.weights
+            self.show("models", ModelsDialog(registry, found, self._window))
+
+    def open_lora_wizard(self) -> None:
+        """Tools > Train LoRA."""
+        from a2i_studio.gui.lora_wizard import LoraWizard
+
+        registry = self._backend.plugins.registry if self._backend is not None else None
+        self.show("lora", LoraWizard(registry, self._chain_panel, self._window))
+
+    def open_audition(self) -> None:
+        """Generate > Audition grid: clips down, chains across, on the job queue."""
+        from a2i_studio.gui.audition import AuditionDialog
+
+        panel, jobs, backend = self._chain_panel, self._jobs, self._backend
+        if backend is None or jobs is None or panel is None:
+            self._notices.show_notice("The models are still loading; try again in a moment.", "warning")
+            return
+        current = panel.current_chain()
+
+        def params_for(chain: Chain) -> dict[str, Any]:
+            return panel.params() if current is not None and chain.id == current.id else {}
+
+        clips = [info.path for info in self._library.model.clips]
+        dialog = AuditionDialog(jobs, panel.chains, clips, params_for, backend.gallery, self._window)
+        dialog.failed.connect(self._notices.show_error)
+        self.show("audition", dialog)
+
+    def open_settings(self) -> None:
+        """Tools > Settings; saving emits :attr:`settings_saved`."""
+        from a2i_studio.gui.dialogs import SettingsDialog
+
+        dialog = SettingsDialog(self._window)
+        dialog.saved.connect(self.settings_saved)
+        self.show("settings", dialog)
+
+    def open_log(self) -> None:
+        """Help > Open log file, in the desktop's text viewer."""
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_file())))
+
+    def open_about(self) -> None:
+        """Help > About."""
+        box = QMessageBox(QMessageBox.Icon.Information, "About a2i-studio", f"a2i-studio {__version__}",
+                          parent=self._window)
+        box.setInformativeText(f"Turns sound into pictures.\nLog file: {log_file()}")
+        self.show("about", box)
