@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from a2i_studio.gui.chain_panel import ChainPanel
     from a2i_studio.gui.gallery_panel import GalleryPanel
     from a2i_studio.gui.jobs import Job, JobQueue
+    from a2i_studio.gui.jobs_panel import JobStatus
     from a2i_studio.gui.library import LibraryPanel
     from a2i_studio.gui.notices import NoticeBar
     from a2i_studio.gui.timeline import Timeline
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.chain_panel: ChainPanel | None = None
         self.gallery_panel: GalleryPanel | None = None
         self.jobs: JobQueue | None = None
+        self.job_status: JobStatus | None = None
         self.settings: dict[str, Any] = {}
         self._painted = False
         self._shell_built = False
@@ -175,11 +177,12 @@ class MainWindow(QMainWindow):
             return
         self.timeline = Timeline(self)
         self.timeline.failed.connect(self.notices.show_error)
-        placeholder = self.centre.takeAt(1)
+        placeholder = self.centre.takeAt(0)
         widget = placeholder.widget() if placeholder is not None else None
         if widget is not None:
             widget.deleteLater()
         self.centre.addWidget(self.timeline, 1)
+        self.notices.raise_()  # the timeline came later: keep the notices over it
         self.chain_panel = ChainPanel(self)
         self.chain_panel.generate_requested.connect(self._on_generate_requested)
         self.chain_panel.batch_requested.connect(self._on_batch_requested)
@@ -208,7 +211,7 @@ class MainWindow(QMainWindow):
     def _on_backend_loaded(self, backend: Backend) -> None:
         from a2i_studio.engine import DEFAULT_CHAIN
         from a2i_studio.gui.jobs import JobQueue
-        from a2i_studio.gui.jobs_panel import JobsPanel
+        from a2i_studio.gui.jobs_panel import JobsPanel, JobStatus
 
         if self._closing:
             backend.close()
@@ -222,6 +225,9 @@ class MainWindow(QMainWindow):
         self.jobs.job_finished.connect(self._on_job_finished)
         self.jobs.job_failed.connect(self._on_job_failed)
         self.docks["queue"].setWidget(JobsPanel(self.jobs, self))
+        self.job_status = JobStatus(self.jobs, self)  # always in sight, whether the queue dock is or not
+        self.job_status.setMinimumWidth(self.width() // 3)
+        self.statusBar().addPermanentWidget(self.job_status, 1)
         self.tools.attach(backend, self.jobs, self.chain_panel)
         self.gallery_panel.set_gallery(backend.gallery)
         self._update_gallery_filters()

@@ -30,8 +30,8 @@ class Shell:
     """What :func:`build` made.
 
     Attributes:
-        notices: The notice bar at the top of the centre.
-        centre: The centre's layout: the notice bar, then a "Loading" placeholder for the timeline.
+        notices: The notice bar, floating over the top of the centre.
+        centre: The centre's layout, holding a "Loading" placeholder for the timeline.
         library: The library panel, live from the start.
         docks: ``library``, ``chain``, ``queue`` and ``gallery``; all but the library hold a placeholder.
     """
@@ -48,14 +48,12 @@ def build(window: QMainWindow, saved_state: QByteArray | None) -> Shell:
     Restores ``saved_state`` (the dock layout of the last session), or sizes the docks for a
     first start in proportion to the window.
     """
-    notices = NoticeBar(window)
-    centre = QVBoxLayout()
-    centre.setContentsMargins(0, 0, 0, 0)
-    centre.addWidget(notices)
-    centre.addWidget(QLabel("Loading…", alignment=Qt.AlignmentFlag.AlignCenter), 1)
     central = QWidget(window)
-    central.setLayout(centre)
+    centre = QVBoxLayout(central)
+    centre.setContentsMargins(0, 0, 0, 0)
+    centre.addWidget(QLabel("Loading…", alignment=Qt.AlignmentFlag.AlignCenter), 1)
     window.setCentralWidget(central)
+    notices = NoticeBar(central)  # floats over the centre: notices never move the timeline
     library = LibraryPanel(window)
     # The right column runs the full height: the chain's parameter form needs it more than the gallery.
     window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
