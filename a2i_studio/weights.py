@@ -16,20 +16,16 @@ Core layer: imports core, config and errors only; torch is imported lazily.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import urllib.error
-import urllib.request
-from http.client import HTTPException
+import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from a2i_studio import config
-from a2i_studio.core import Progress, ProgressCallback, WeightSpec
-from a2i_studio.errors import A2IError, CheckpointError, WeightsMissing
+from a2i_studio.core import CancelToken, ProgressCallback, WeightSpec
+from a2i_studio.errors import CheckpointError, WeightsMissing
 from a2i_studio.files import sha256_file
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "PICKLE_SUFFIXES",
@@ -40,6 +36,7 @@ __all__ = [
     "load_state_dict",
     "locate",
     "missing_message",
+    "remove",
     "sha256_of",
     "user_path",
     "verify",
@@ -49,9 +46,6 @@ SUBDIRS = ("checkpoints", "loras", "adapters", "encoders")
 """The folders of the models dir."""
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
 """Extensions of pickled torch files, read with ``weights_only=True``."""
-
-_CHUNK = 1 << 16
-_ATTEMPTS = 3
 
 
 def user_path(spec: WeightSpec) -> Path:
@@ -239,93 +233,74 @@ def verify(spec: WeightSpec, explicit: Path | str | None = None) -> Path:
     return path
 
 
-def download(spec: WeightSpec, progress: ProgressCallback | None = None, *, force: bool = False) -> Path:
-    """Fetch ``spec``'s weights unless they are already found (or ``force``).
+def download(
+    spec: WeightSpec,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    force: bool = False,
+) -> Path:
+    """Fetch ``spec``'s weights into the models dir unless they are already found (or ``force``).
 
-    A direct URL goes into the models dir with HTTP Range resume (a ``.part`` file
-    survives a cut connection and the next call continues it) and a checksum
-    check; a Hugging Face repo goes into the Hugging Face cache.
+    A direct URL, or the files of a Hugging Face repository, go to :func:`user_path` through
+    :mod:`a2i_studio.downloads`: HTTP Range resume (a cut connection, a cancel or a crash leaves
+    ``.part`` files the next call continues), a checksum for every file that has one, the free
+    space checked first. A repository's files gather in ``FOLDER.partial`` and are renamed to the
+    folder once all are in, so a half-fetched pipeline is never taken for a whole one.
 
     Raises:
+        Cancelled: If cancelled (what arrived is kept for the next call).
         WeightsMissing: If there is nowhere to download from, or the server has no such file.
-        CheckpointError: If the download has the wrong checksum or format (it is deleted).
-        A2IError: If the connection keeps failing (run again to resume).
+        CheckpointError: If a download has the wrong checksum or format (it is deleted).
+        A2IError: If the disk lacks the room, the server refuses, or the connection keeps failing.
     """
+    from a2i_studio import downloads
+
     found = None if force else locate(spec)
     if found is not None:
         return found
+    target = user_path(spec)
     if spec.url:
-        target = user_path(spec)
-        _download_url(spec, target, progress)
-        return target
-    if spec.hf_repo:
-        return _download_hf(spec)
-    raise WeightsMissing(f"{spec.name} has no download source; place it at {user_path(spec)} yourself.")
-
-
-def _download_hf(spec: WeightSpec) -> Path:
-    import huggingface_hub
-
-    assert spec.hf_repo is not None
+        files = [downloads.RemoteFile(spec.url, spec.filename, spec.size_bytes, sha256=spec.sha256)]
+        folder, headers = target.parent, {}
+    elif spec.hf_repo:
+        files = downloads.hub_files(spec.hf_repo, spec.revision, spec.files or (spec.filename,))
+        folder = target.with_name(target.name + ".partial") if spec.files else target.parent
+        headers = downloads.hub_headers()
+        if not spec.files:  # one file of the repository, kept under its own name
+            files = [dataclasses.replace(files[0], path=spec.filename)]
+    else:
+        raise WeightsMissing(f"{spec.name} has no download source; place it at {target} yourself.")
+    downloads.check_free_space(folder, downloads.remaining_bytes(files, folder), spec.name)
+    downloads.fetch(files, folder, spec.name, progress, cancel, headers)
+    for file in files:
+        path = folder / file.path
+        if path.suffix.lower() in (".safetensors", *PICKLE_SUFFIXES):
+            try:
+                check_format(path)
+            except CheckpointError:
+                path.unlink()
+                raise
     if spec.files:
-        folder = huggingface_hub.snapshot_download(
-            spec.hf_repo, revision=spec.revision, allow_patterns=list(spec.files)
-        )
-        return Path(folder)
-    return Path(huggingface_hub.hf_hub_download(spec.hf_repo, spec.filename, revision=spec.revision))
+        if target.exists():  # a forced download replaces the old copy
+            shutil.rmtree(target)
+        os.replace(folder, target)
+    return target
 
 
-def _download_url(spec: WeightSpec, target: Path, progress: ProgressCallback | None) -> None:
-    assert spec.url is not None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            _fetch_into(spec, part, progress)
-            break
-        except urllib.error.HTTPError as error:
-            raise WeightsMissing(
-                f"Downloading {spec.name} from {spec.url} failed with HTTP {error.code} {error.reason}; "
-                f"check the address, or place the file at {target} yourself."
-            ) from None
-        except (urllib.error.URLError, HTTPException, OSError) as error:
-            if attempt == _ATTEMPTS:
-                done = part.stat().st_size if part.exists() else 0
-                raise A2IError(
-                    f"Downloading {spec.name} from {spec.url} stopped at {done} bytes ({error}); "
-                    f"run 'a2i models download {spec.name}' again to resume."
-                ) from None
-    if spec.sha256:
-        actual = sha256_of(part)
-        if not _checksum_matches(spec.sha256, actual):
-            part.unlink()
-            raise CheckpointError(
-                f"The download of {spec.name} has sha256 {actual[:16]}..., not the expected "
-                f"{spec.sha256[:16]}...; it was deleted: run the command again or check the source."
-            )
-    try:
-        check_format(part, suffix=target.suffix)
-    except CheckpointError:
-        part.unlink()
-        raise
-    os.replace(part, target)
+def remove(spec: WeightSpec) -> int:
+    """Delete ``spec``'s weights from the models dir (and its unfinished download); returns the bytes freed.
 
-
-def _fetch_into(spec: WeightSpec, part: Path, progress: ProgressCallback | None) -> None:
-    """One HTTP request, continuing ``part`` from its current length."""
-    assert spec.url is not None
-    offset = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(spec.url, headers={"Range": f"bytes={offset}-"} if offset else {})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        resumed = response.status == 206
-        done = offset if resumed else 0
-        length = int(response.headers.get("Content-Length", 0))
-        total = done + length if length else spec.size_bytes or 0
-        with part.open("ab" if resumed else "wb") as handle:
-            while chunk := response.read(_CHUNK):
-                handle.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(Progress(done, total, f"downloading {spec.name}"))
-    if total and done < total:
-        raise HTTPException(f"connection closed after {done} of {total} bytes")
+    Copies elsewhere (a bundled copy, the Hugging Face cache, an explicit path) are left alone:
+    they are not the app's to delete.
+    """
+    target = user_path(spec)
+    freed = 0
+    for path in (target, target.with_name(target.name + ".partial"), target.with_name(target.name + ".part")):
+        if path.is_dir():
+            freed += sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+            shutil.rmtree(path)
+        elif path.is_file():
+            freed += path.stat().st_size
+            path.unlink()
+    return freed

@@ -53,3 +53,6 @@ def clip(tmp_path: Path) -> Path:
     path = tmp_path / "chirp.wav"
     soundfile.write(path, samples.astype(np.float32), rate)
     return path
+
+
+from fake_hub import hub  # noqa: E402, F401 - the fake huggingface.co, for every test folder

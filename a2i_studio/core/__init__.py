@@ -5,6 +5,7 @@ Importing this package imports neither torch nor numpy.
 
 from __future__ import annotations
 
+from a2i_studio.core._bundles import Bundle, Licence
 from a2i_studio.core._chains import Chain, find_chains, parse_chain
 from a2i_studio.core._components import (
     Adapter,
@@ -53,6 +54,7 @@ __all__ = [
     "VGGISH_SEQUENCE",
     "Adapter",
     "BoolParam",
+    "Bundle",
     "CancelToken",
     "Chain",
     "ChoiceParam",
@@ -61,6 +63,7 @@ __all__ = [
     "FloatParam",
     "Generator",
     "IntParam",
+    "Licence",
     "Param",
     "PathParam",
     "Progress",

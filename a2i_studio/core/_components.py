@@ -257,9 +257,16 @@ class Generator(Component):
 
 
 class Trainer(Component):
-    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings."""
+    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings.
+
+    Attributes:
+        makes: The kind of component a finished run adds (``"adapter"``, ``"generator"``), or ``""``.
+            A trainer that makes adapters is offered for chains that lack one ("train an adapter for
+            vggish → sd15"); it takes ``encoder`` and ``generator`` settings naming the two ends.
+    """
 
     kind: ClassVar[str] = "trainer"
+    makes: ClassVar[str] = ""
 
     def train(
         self,

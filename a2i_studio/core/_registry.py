@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from a2i_studio.core._bundles import Bundle
 from a2i_studio.core._components import Adapter, Component, Encoder, Generator, Trainer
 from a2i_studio.core._spaces import Space
 from a2i_studio.errors import PluginError
@@ -38,6 +39,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._entries: dict[str, dict[str, RegisteredComponent]] = {kind: {} for kind in _KINDS}
+        self._bundles: dict[str, tuple[Bundle, str]] = {}
         self.current_plugin = "<app>"
 
     def add_encoder(self, encoder: Encoder) -> None:
@@ -55,6 +57,29 @@ class Registry:
     def add_trainer(self, trainer: Trainer) -> None:
         """Add a trainer, run by ``a2i train <trainer id>``."""
         self._add("trainer", trainer)
+
+    def add_bundle(self, bundle: Bundle) -> None:
+        """Add a bundle: weights downloaded together, by weights name (see :class:`~a2i_studio.core.Bundle`).
+
+        A bundle may name weights that another plugin's components declare; a name no installed
+        component declares is reported by the model manager, not here (plugins register in any order).
+
+        Raises:
+            PluginError: For a malformed bundle, or an id another plugin took.
+        """
+        bundle.validate()
+        existing = self._bundles.get(bundle.id)
+        if existing is not None:
+            raise PluginError(
+                f"bundle id {bundle.id!r} from {self.current_plugin} is already taken by {existing[1]}; "
+                "rename one of them."
+            )
+        self._bundles[bundle.id] = (bundle, self.current_plugin)
+
+    @property
+    def bundles(self) -> list[Bundle]:
+        """Registered bundles, sorted by id."""
+        return [self._bundles[key][0] for key in sorted(self._bundles)]
 
     def get(self, kind: str, component_id: str) -> Component | None:
         """The component of ``kind`` with ``component_id``, or ``None``."""
@@ -99,6 +124,8 @@ class Registry:
         for entries in self._entries.values():
             for key in [key for key, entry in entries.items() if entry.plugin == plugin]:
                 del entries[key]
+        for key in [key for key, (_, owner) in self._bundles.items() if owner == plugin]:
+            del self._bundles[key]
 
     def _add(self, kind: str, component: Component) -> None:
         _validate(kind, component)

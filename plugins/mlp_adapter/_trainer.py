@@ -37,6 +37,7 @@ class AdapterTrainer(Trainer):
     """
 
     id = "adapter"
+    makes = "adapter"
     name = "MLP adapter"
     description = "Train an MLP from an audio encoder's embedding to a Stable Diffusion text embedding."
     version = "1"
