@@ -118,33 +118,29 @@ def hub_token_file() -> Path | None:
     return path if path.is_file() and path.read_text(encoding="utf-8").strip() else None
 
 
-def hub_files(repo: str, revision: str | None, patterns: Sequence[str]) -> list[RemoteFile]:
+def hub_files(repo: str, revision: str | None, patterns: Sequence[str], name: str) -> list[RemoteFile]:
     """The files of Hugging Face model ``repo`` that match ``patterns`` (globs, as ``allow_patterns``).
+
+    Args:
+        repo: The repository id.
+        revision: Branch, tag or commit; ``None`` for ``main``.
+        patterns: Which files.
+        name: What the user asked for, named in errors (``sd15``).
 
     Raises:
         WeightsMissing: If the repository has no file matching a pattern.
         A2IError: If the hub cannot be reached, or refuses (a private or gated repository without access).
     """
     import huggingface_hub
-    from huggingface_hub import errors as hub
 
     api = huggingface_hub.HfApi()  # its endpoint honours HF_ENDPOINT
     try:
         info = api.model_info(repo, revision=revision, files_metadata=True)
-    except hub.RepositoryNotFoundError:
-        raise WeightsMissing(
-            f"huggingface.co has no model {repo} that you can see; if it is private or gated, enter a Hugging Face "
-            "token in Tools > Models (or run 'hf auth login') and try again."
-        ) from None
-    except hub.HfHubHTTPError as error:
-        status = error.response.status_code if error.response is not None else "an error"
-        raise A2IError(
-            f"huggingface.co answered {status} when asked for the files of {repo}; try again later."
-        ) from None
-    except hub.HTTPError as error:  # the hub's client raises these when there is no connection
-        raise A2IError(
-            f"Could not reach huggingface.co to list the files of {repo} ({error}); check the connection."
-        ) from None
+    except Exception as error:
+        message = _hub_error_message(name, repo, revision, error)
+        if message is None:
+            raise
+        raise A2IError(message) from None
     siblings = info.siblings or []
     commit = info.sha or revision or "main"  # every file from the same commit, even if the branch moves meanwhile
     files = []
@@ -163,8 +159,48 @@ def hub_files(repo: str, revision: str | None, patterns: Sequence[str]) -> list[
         )
     unmatched = [pattern for pattern in patterns if not any(fnmatch.fnmatch(f.path, pattern) for f in files)]
     if unmatched:
-        raise WeightsMissing(f"{repo} on huggingface.co has no file matching {unmatched[0]!r}.")
+        raise WeightsMissing(f"{repo} on huggingface.co has no file matching {unmatched[0]!r}, which {name} needs.")
     return files
+
+
+def _hub_error_message(name: str, repo: str, revision: str | None, error: Exception) -> str | None:
+    """One sentence for an error ``huggingface_hub`` raised while listing ``repo``; ``None`` for a bug.
+
+    Offline (``HF_HUB_OFFLINE=1``) the client refuses at once; without a connection its transport
+    raises; refusals by the server arrive as ``HfHubHTTPError`` subclasses, mapped from the status
+    and the ``X-Error-Code`` header.
+    """
+    from huggingface_hub import errors as hub
+
+    again = f"then run 'a2i models download {name}' again"
+    if isinstance(error, hub.OfflineModeIsEnabled) or (
+        isinstance(error, hub.HTTPError) and not isinstance(error, hub.HfHubHTTPError)
+    ):
+        return (
+            f"Could not reach huggingface.co to download {name} ({repo}), and it is not in the Hugging Face "
+            f"cache; connect to the internet (and unset HF_HUB_OFFLINE if it is set), {again}."
+        )
+    if isinstance(error, hub.GatedRepoError):
+        return (
+            f"{repo} is a gated model: accept its licence at https://huggingface.co/{repo} and log in with "
+            f"'hf auth login' or a token in Tools > Models, {again}."
+        )
+    if isinstance(error, hub.RepositoryNotFoundError):
+        return (
+            f"huggingface.co has no repository {repo} that you can see; if it is private or gated, log in with "
+            f"'hf auth login' or a token in Tools > Models, {again}."
+        )
+    if isinstance(error, (hub.RevisionNotFoundError, hub.RemoteEntryNotFoundError)):
+        return f"{repo} on huggingface.co has no {revision or 'main'} revision with the files {name} needs."
+    if isinstance(error, hub.HfHubHTTPError):
+        status = error.response.status_code
+        if status in (401, 403):
+            return (
+                f"huggingface.co refused the download of {name} ({repo}) with {status}: log in with "
+                f"'hf auth login' as a user with access, {again}."
+            )
+        return f"huggingface.co answered {status} to the download of {name} ({repo}); try again later."
+    return None
 
 
 def check_free_space(folder: Path, needed: int, name: str) -> None:

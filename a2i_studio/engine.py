@@ -8,8 +8,9 @@ callable and a cancel token, and show the :class:`GenerationResult` list.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from a2i_studio.core import (
     parse_chain,
     resolve_params,
 )
-from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError
+from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError, PluginBug, PluginError
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CHAIN",
+    "ENCODER_DTYPE",
     "RECIPE_FORMAT",
     "Engine",
     "GenerationRequest",
@@ -52,6 +54,10 @@ DEFAULT_CHAIN = "mfcc>aegan"
 """The chain ``a2i generate`` runs without ``--chain``: the bundled AE-GAN, no download needed."""
 
 RECIPE_FORMAT = "a2i-recipe/1"
+ENCODER_DTYPE = "float32"
+"""Encoders run in float32 on every device: their official pipelines do, and half precision moves the
+embedding (ImageBind's fixed x20 output scale alone becomes 20.007 in float16). The embedding is cast to
+the request's dtype for the adapters and the generator; benchmarks/bench_imagebind.py measures the cost."""
 _DEVICES = ("cpu", "cuda", "mps")
 
 
@@ -68,7 +74,8 @@ class GenerationRequest:
         end: Segment end in seconds (``None``: end of the clip).
         params: Parameter values by component id, then by name.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``None`` for the best available.
-        dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default.
+        dtype: ``float32``, ``float16``, ``bfloat16`` or ``None`` for the device's default; it applies to
+            the adapters and the generator, while the encoder always runs in :data:`ENCODER_DTYPE`.
         mix: Other clips mixed in, each with its share of the embedding (``(birds.wav, 0.3)``);
             they are encoded whole by the same encoder and the main clip keeps ``1 - sum(shares)``.
     """
@@ -178,15 +185,15 @@ class Engine:
         ctx = RunContext(device=device, dtype=dtype, seeds=seeds, progress=progress, cancel=cancel or CancelToken())
         ctx.report(0, 1, "decoding audio")
 
-        # 2. Decode the segment at the encoder's rate; pad short clips, with a warning.
-        clips = [_decode(chain.encoder, request.audio, request.start, request.end)]
-        clips += [_decode(chain.encoder, path) for path, _ in request.mix]
+        # 2. Decode the segment as the encoder reads audio; short clips are padded, with a warning.
+        clips = [chain.encoder.read(request.audio, request.start, request.end)]
+        clips += [chain.encoder.read(path) for path, _ in request.mix]
         shares = [1.0 - sum(share for _, share in request.mix), *(share for _, share in request.mix)]
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
         ctx.report(0, 1, "loading models")
         for component in chain.components:
-            self._load(component, device, dtype)
+            self._load(component, device, ENCODER_DTYPE if component is chain.encoder else dtype)
         try:
             images = self._run(chain, [c.samples for c in clips], shares, params, ctx)
         except A2IError:
@@ -237,7 +244,7 @@ class Engine:
         dtype = "float32"
         self._load(encoder, device, dtype)
         ctx = RunContext(device=device, dtype=dtype, seeds=(0,))
-        return encoder.encode(_decode(encoder, path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
+        return encoder.encode(encoder.read(path).samples, resolve_params(encoder.params, {}, encoder.id), ctx)
 
     def unload_all(self) -> None:
         """Free every loaded component (after a settings change, or on exit)."""
@@ -254,25 +261,28 @@ class Engine:
         ctx: RunContext,
     ) -> list[Image]:
         encoder = chain.encoder
+        label = self.registry.label
+        encoder_ctx = replace(ctx, dtype=ENCODER_DTYPE)
         values = []
         for index, samples in enumerate(sources):
             ctx.report(index, len(sources), f"encoding with {encoder.id}")
-            values.append(encoder.encode(samples, params[encoder.id], ctx))
-            encoder.output_space.check(values[-1], encoder.id, "output")
+            with self._blame(encoder):
+                values.append(encoder.encode(samples, params[encoder.id], encoder_ctx))
+            encoder.output_space.check(values[-1], label(encoder), "output")
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
+        if encoder.needs_torch and ctx.dtype != ENCODER_DTYPE:  # a numpy encoder's value is converted by its reader
+            value = value.to(ctx.torch_dtype)
         for adapter in chain.adapters:
             ctx.report(0, 1, f"adapting with {adapter.id}")
-            adapter.input_space.check(value, adapter.id, "input")
-            value = adapter.adapt(value, params[adapter.id], ctx)
-            adapter.output_space.check(value, adapter.id, "output")
+            adapter.input_space.check(value, label(adapter), "input")
+            with self._blame(adapter):
+                value = adapter.adapt(value, params[adapter.id], ctx)
+            adapter.output_space.check(value, label(adapter), "output")
         generator = chain.generator
-        generator.input_space.check(value, generator.id, "input")
-        images = generator.generate(value, params[generator.id], ctx)
-        if len(images) != len(ctx.seeds):
-            raise A2IError(
-                f"Generator {generator.id} made {len(images)} images for {len(ctx.seeds)} seeds; "
-                "report this to the plugin's author."
-            )
+        generator.input_space.check(value, label(generator), "input")
+        with self._blame(generator):
+            images = generator.generate(value, params[generator.id], ctx)
+        _check_images(images, len(ctx.seeds), label(generator))
         ctx.report(1, 1, "done")
         return [image.convert("RGB") for image in images]
 
@@ -286,6 +296,29 @@ class Engine:
             return chain, params, "cpu", "float32"  # numpy all the way: no torch import, no device to choose
         device = pick_device(request.device)
         return chain, params, device, request.dtype or default_dtype(device)
+
+    @contextmanager
+    def _blame(self, component: Component) -> Iterator[None]:
+        """Name the plugin and the component in an error their code raises that is not an A2IError.
+
+        Such an error is a bug in the plugin (or its ``sys.exit``): it becomes a
+        :class:`PluginBug` that says whose, with the original as its cause, whose traceback
+        the faces log. Out-of-memory errors pass through.
+        """
+        try:
+            yield
+        except A2IError:
+            raise
+        except (Exception, SystemExit) as error:
+            if type(error).__name__ == "OutOfMemoryError":
+                raise
+            what = f"called sys.exit({error.code!r})" if isinstance(error, SystemExit) else (
+                f"raised {type(error).__name__}: {' '.join(str(error).split())[:300]}"
+            )
+            raise PluginBug(
+                f"{self.registry.label(component)} {what}; that is a bug in the plugin: report it to the plugin's "
+                "author with the traceback."
+            ) from error
 
     def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         ids = {component.id for component in chain.components}
@@ -302,9 +335,10 @@ class Engine:
         loaded = self._loaded.get(key)
         if loaded is not None and loaded[1:] == (device, dtype):
             return
-        if loaded is not None:
-            component.unload()
-        component.load(device, dtype)
+        with self._blame(component):
+            if loaded is not None:
+                component.unload()
+            component.load(device, dtype)
         self._loaded[key] = (component, device, dtype)
 
     def _recipe(
@@ -333,10 +367,18 @@ class Engine:
         }
 
 
-def _decode(encoder: Encoder, path: Path, start: float | None = None, end: float | None = None) -> audio.Clip:
-    """The segment at the encoder's rate, padded (with a warning) when shorter than the encoder needs."""
-    clip = audio.load(path, start=start, end=end, sample_rate=encoder.sample_rate)
-    return audio.pad_to(clip, encoder.min_seconds) if clip.duration < encoder.min_seconds else clip
+def _check_images(images: Any, seeds: int, label: str) -> None:
+    """The generator contract: a list of PIL images, one per seed."""
+    from PIL.Image import Image as PILImage
+
+    expected = f"expected a list of PIL images, one per seed ({seeds})"
+    if not isinstance(images, list):
+        raise PluginError(f"{label} returned {type(images).__name__}; {expected}.")
+    odd = next((image for image in images if not isinstance(image, PILImage)), None)
+    if odd is not None:
+        raise PluginError(f"{label} returned a list holding {type(odd).__name__}; {expected}.")
+    if len(images) != seeds:
+        raise PluginError(f"{label} returned {len(images)} images; {expected}.")
 
 
 def _check_mix_shares(mix: tuple[tuple[Path, float], ...]) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "GalleryError",
     "OutOfMemory",
     "ParamError",
+    "PluginBug",
     "PluginError",
     "ShapeError",
     "WeightsMissing",
@@ -50,6 +51,14 @@ class ShapeError(A2IError):
 
 class PluginError(A2IError):
     """A plugin could not be loaded, validated or run."""
+
+
+class PluginBug(PluginError):
+    """A plugin's code raised something that is not an A2IError (or called ``sys.exit``): a bug in that plugin.
+
+    The message names the plugin and the component; ``__cause__`` holds the original
+    exception, whose traceback the faces write to the log for the plugin's author.
+    """
 
 
 class WeightsMissing(A2IError):

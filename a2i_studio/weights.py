@@ -190,12 +190,23 @@ def load_state_dict(path: Path, *, numpy_arrays: bool = False) -> dict[str, Any]
 
 
 def _numpy_globals() -> list[Any]:
-    import importlib
+    """The globals a pickle of plain numpy arrays names, and nothing that could run other code.
 
+    The array reconstructor is listed under both names it is pickled as:
+    ``numpy.core.multiarray._reconstruct`` by numpy 1 (VGGish's released PCA
+    file, for one) and ``numpy._core.multiarray._reconstruct`` by numpy 2.
+    The names are matched as strings, so loading imports neither module.
+    """
     import numpy as np
 
-    multiarray = importlib.import_module("numpy._core.multiarray")
-    return [multiarray._reconstruct, np.ndarray, np.dtype, *(type(np.dtype(t)) for t in "fdilbB")]
+    reconstruct = np.zeros(0).__reduce__()[0]
+    return [
+        (reconstruct, "numpy.core.multiarray._reconstruct"),
+        (reconstruct, "numpy._core.multiarray._reconstruct"),
+        np.ndarray,
+        np.dtype,
+        *(type(np.dtype(t)) for t in "fdilbB"),
+    ]
 
 
 def sha256_of(path: Path) -> str:
@@ -252,7 +263,8 @@ def download(
         Cancelled: If cancelled (what arrived is kept for the next call).
         WeightsMissing: If there is nowhere to download from, or the server has no such file.
         CheckpointError: If a download has the wrong checksum or format (it is deleted).
-        A2IError: If the disk lacks the room, the server refuses, or the connection keeps failing.
+        A2IError: If the disk lacks the room, the hub cannot be reached or refuses (a gated model before its
+            terms are accepted and a token is stored), or the connection keeps failing.
     """
     from a2i_studio import downloads
 
@@ -264,7 +276,7 @@ def download(
         files = [downloads.RemoteFile(spec.url, spec.filename, spec.size_bytes, sha256=spec.sha256)]
         folder, headers = target.parent, {}
     elif spec.hf_repo:
-        files = downloads.hub_files(spec.hf_repo, spec.revision, spec.files or (spec.filename,))
+        files = downloads.hub_files(spec.hf_repo, spec.revision, spec.files or (spec.filename,), spec.name)
         folder = target.with_name(target.name + ".partial") if spec.files else target.parent
         headers = downloads.hub_headers()
         if not spec.files:  # one file of the repository, kept under its own name

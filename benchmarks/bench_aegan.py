@@ -9,7 +9,7 @@ so that a change in the machine's load touches all three alike:
 
 1. ``python -c pass``: the interpreter alone, the floor of any command;
 2. ``python -c "import torch"``: what a chain that needs torch pays before any work;
-3. ``a2i generate resources/sounds/rain.wav --seed 1``: the whole command with the
+3. ``a2i generate a2i_resources/sounds/rain.wav --seed 1``: the whole command with the
    default chain, which runs on numpy alone;
 
 and, inside this process, the parts of a warm run: loading the bundled model file,
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 BUDGET_S = 1.0
-CLIP = Path(__file__).resolve().parents[1] / "resources" / "sounds" / "rain.wav"
+CLIP = Path(__file__).resolve().parents[1] / "a2i_resources" / "sounds" / "rain.wav"
 
 
 def _wall(command: list[str], env: dict[str, str]) -> float:
@@ -53,7 +53,7 @@ def _warm_parts(runs: int) -> list[tuple[str, float]]:
     """Model loading, MFCC summary and forward pass of one image, in this process (no torch)."""
     import numpy as np
 
-    from a2i_plugins.aegan._generator import BUNDLED
+    from a2i_plugins.aegan._components import BUNDLED
     from a2i_plugins.aegan._inference import load_model
     from a2i_studio import audio
     from a2i_studio.audio.features_numpy import mfcc_summary_numpy

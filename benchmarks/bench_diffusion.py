@@ -1,7 +1,7 @@
 """Seconds per SD 1.5 image: our pipeline settings against diffusers' defaults, in the same run.
 
 Builds the real-size SD 1.5 U-Net, VAE and text encoder with random weights from
-the configs shipped in ``resources/diffusion/sd15/`` (no download), then times
+the configs shipped in ``a2i_resources/diffusion/sd15/`` (no download), then times
 one image per setting from random 77 x 768 embeddings:
 
 - ``diffusers defaults``: the pipeline as built (float32, no memory-format change), called directly;

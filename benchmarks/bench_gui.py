@@ -223,7 +223,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="list what ran during the longest UI stalls")
     parser.add_argument("--skip-startup", action="store_true", help="only measure the stall")
     args = parser.parse_args()
-    packages = [str(ROOT / "a2i_studio"), str(ROOT / "plugins")]
+    packages = [str(ROOT / "a2i_studio"), str(ROOT / "a2i_plugins")]
     subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True, stdout=subprocess.DEVNULL)
     work = Path(tempfile.mkdtemp(prefix="a2i-bench-gui-"))
     for name in ("CONFIG", "DATA", "CACHE", "MODELS", "GALLERY"):

@@ -2,9 +2,12 @@
 
 Run: ``python benchmarks/bench_imagebind.py [--device cpu|cuda] [--runs 3] [--quick] [--skip-unclip]``.
 
-1. ImageBind audio encoder (86 M parameters): milliseconds per 10 s clip (the
-   fbank of 3 windows of 2 s, then the model), against the same weights run
-   through ``nn.MultiheadAttention`` in the official sequence-first layout.
+1. ImageBind audio encoder (86 M parameters): milliseconds per 10 s stereo
+   44.1 kHz clip (torchaudio-style resampling, the fbank of 3 windows of 2 s,
+   then the model in float32, as the engine runs every encoder), against the
+   same weights run through ``nn.MultiheadAttention`` in the official
+   sequence-first layout, and against the model in half precision (float16 on
+   a GPU, bfloat16 on the CPU): the cost of running encoders in float32.
 2. SD 2.1 unCLIP (U-Net 865 M, OpenCLIP ViT-H text and image encoders, VAE),
    built from its published configuration: seconds per image through the
    ``unclip`` generator against a plain ``pipeline(image_embeds=...)`` call
@@ -28,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+from a2i_studio.audio import resample
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -61,32 +66,46 @@ class _SequenceFirstAttention(nn.Module):
         return self.attention(sequence, sequence, sequence, need_weights=False)[0].transpose(0, 1)
 
 
-def bench_encoder(device: str, dtype: torch.dtype, runs: int) -> None:
+def bench_encoder(device: str, half: torch.dtype, runs: int) -> None:
     import copy
 
     from a2i_plugins.imagebind import ImageBindAudioEncoder
     from a2i_plugins.imagebind._model import ImageBindAudio
 
     torch.manual_seed(0)
-    model = ImageBindAudio().eval().to(device, dtype)
+    model = ImageBindAudio().eval().to(device)
     baseline = copy.deepcopy(model)
     for block in baseline.modality_trunks["audio"].blocks:
         block.attn = _SequenceFirstAttention(block.attn, model.config.embed_dim, model.config.num_heads)
-    baseline = baseline.to(device, dtype)
+    baseline = baseline.to(device)
+    halved = copy.deepcopy(model).to(half)
     rng = np.random.default_rng(0)
-    samples = (0.1 * rng.standard_normal(10 * 16_000)).astype(np.float32)
+    samples = (0.1 * rng.standard_normal((2, 10 * 44_100))).astype(np.float32)  # a 10 s stereo clip at 44.1 kHz
     encoder = ImageBindAudioEncoder()
-    fbank = encoder.features(samples, 3).to(device, dtype)
+    params = {"clips": 3, "channels": "first"}
+    resampled = resample(samples.T, 44_100, 16_000, "torchaudio").T
+    fbank = encoder.frontend(resampled, params).to(device)
     with torch.inference_mode():
-        torch.testing.assert_close(model(fbank).float(), baseline(fbank).float(), rtol=2e-2, atol=2e-2)
-        frontend = _timed(lambda: encoder.features(samples, 3), runs, device)
+        torch.testing.assert_close(model(fbank), baseline(fbank), rtol=2e-3, atol=2e-3)
+        embedding, embedding_half = model(fbank), halved(fbank.to(half)).float()
+        resampling = _timed(lambda: resample(samples.T, 44_100, 16_000, "torchaudio"), runs, "cpu")
+        frontend = _timed(lambda: encoder.frontend(resampled, params), runs, device)
         ours = _timed(lambda: model(fbank), runs, device)
         reference = _timed(lambda: baseline(fbank), runs, device)
+        in_half = _timed(lambda: halved(fbank.to(half)), runs, device)
     parameters = sum(parameter.numel() for parameter in model.parameters())
-    print(f"ImageBind audio ({parameters / 1e6:.1f} M parameters, {device}, {dtype}), a 10 s clip as 3 windows of 2 s:")
+    cosine = torch.nn.functional.cosine_similarity(embedding, embedding_half).min()
+    half_name = str(half).removeprefix("torch.")
+    print(f"ImageBind audio ({parameters / 1e6:.1f} M parameters, {device}), a 10 s 44.1 kHz stereo clip, 3 windows:")
+    print(f"  torchaudio resampling {resampling * 1e3:8.1f} ms  (CPU)")
     print(f"  fbank frontend        {frontend * 1e3:8.1f} ms")
-    print(f"  model (SDPA)          {ours * 1e3:8.1f} ms  -> {(frontend + ours) * 1e3:.1f} ms per 10 s clip")
-    print(f"  model (official MHA)  {reference * 1e3:8.1f} ms  (ours is {reference / ours:.2f}x as fast)")
+    print(f"  model float32 (SDPA)  {ours * 1e3:8.1f} ms  -> {(resampling + frontend + ours) * 1e3:.1f} ms per clip")
+    print(f"  model float32 (MHA)   {reference * 1e3:8.1f} ms  (the official attention; ours is "
+          f"{reference / ours:.2f}x as fast)")
+    print(f"  model {half_name:<9}       {in_half * 1e3:8.1f} ms  (the engine runs encoders in float32: "
+          f"{ours / in_half:.2f}x the time of {half_name}, {(ours - in_half) * 1e3:+.1f} ms per clip)")
+    print(f"  {half_name} vs float32 embeddings: norm {embedding_half.norm(dim=-1).mean():.3f} vs "
+          f"{embedding.norm(dim=-1).mean():.3f}, lowest cosine {cosine:.5f}")
 
 
 def _real_size_unclip(device: str, dtype: torch.dtype) -> object:
@@ -173,7 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     dtype = torch.float32 if args.device == "cpu" else torch.float16
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {args.device}")
-    bench_encoder(args.device, dtype, args.runs)
+    bench_encoder(args.device, torch.bfloat16 if args.device == "cpu" else torch.float16, args.runs)
     if not args.skip_unclip:
         quick = args.device == "cpu" if args.quick is None else args.quick
         bench_unclip(args.device, dtype, max(1, args.runs - 2) if quick else args.runs, 256 if quick else 768,

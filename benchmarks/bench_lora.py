@@ -1,7 +1,7 @@
 """LoRA training steps per second on a real-size SD 1.5 U-Net, with and without gradient checkpointing.
 
 Builds the SD 1.5 pipeline at real size with random weights from the configs
-shipped in ``resources/diffusion/sd15/`` (no download), adds a rank-16 LoRA
+shipped in ``a2i_resources/diffusion/sd15/`` (no download), adds a rank-16 LoRA
 with the trainer's own code (``a2i_studio.training.lora``), and times full
 optimisation steps (denoising loss, backward, AdamW) on batch-1 latents, as a
 run with cached latents and a frozen text encoder takes them. Each setting runs

@@ -11,24 +11,17 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+pytest_plugins = ["a2i_studio.testing"]  # the plugin author's kit; this suite uses it as authors do
+
 
 @pytest.fixture(autouse=True)
-def app_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Point every a2i-studio folder into the test's tmp dir, so no test touches the user's files."""
-    dirs = {}
-    for name in ("CONFIG", "DATA", "CACHE", "MODELS", "GALLERY"):
-        folder = tmp_path / f"a2i-{name.lower()}"
-        monkeypatch.setenv(f"A2I_{name}_DIR", str(folder))
-        dirs[name.lower()] = folder
-    monkeypatch.delenv("A2I_DISABLE_PLUGINS", raising=False)
-    monkeypatch.delenv("A2I_SAFE_MODE", raising=False)
-    return dirs
+def app_dirs(a2i_dirs: dict[str, Path]) -> dict[str, Path]:
+    """Every a2i-studio folder in the test's tmp dir (the kit's ``a2i_dirs``), so no test touches the user's files."""
+    return a2i_dirs
 
 
 @pytest.fixture
@@ -44,15 +37,9 @@ def drop_in(app_dirs: dict[str, Path]) -> Callable[[str], Path]:
 
 
 @pytest.fixture
-def clip(tmp_path: Path) -> Path:
-    """A 2 s, 16 kHz mono WAV: a chirp with a little noise."""
-    rate = 16_000
-    t = np.arange(2 * rate) / rate
-    rng = np.random.default_rng(0)
-    samples = 0.5 * np.sin(2 * np.pi * (220 + 200 * t) * t) + 0.01 * rng.standard_normal(t.size)
-    path = tmp_path / "chirp.wav"
-    soundfile.write(path, samples.astype(np.float32), rate)
-    return path
+def clip(a2i_clip: Path) -> Path:
+    """A 2 s, 16 kHz mono WAV: a chirp with a little noise (the kit's ``a2i_clip``)."""
+    return a2i_clip
 
 
 from fake_hub import hub  # noqa: E402, F401 - the fake huggingface.co, for every test folder

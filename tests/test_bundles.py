@@ -38,15 +38,14 @@ def registry(hub: FakeHub, drop_in: Callable[[str], Path]) -> Registry:
 
 def test_a_bundle_is_checked_when_it_is_added_and_leaves_with_its_plugin() -> None:
     registry = Registry()
-    registry.current_plugin = "one"
-    registry.add_bundle(Bundle("duo", "Duo", "Both.", weights=("a", "b"), chains=("enc>gen",)))
-    with pytest.raises(PluginError, match="bundle id 'duo' from two is already taken by one"):
-        registry.current_plugin = "two"
-        registry.add_bundle(Bundle("duo", "Duo", "Again.", weights=("a",)))
+    registry.for_plugin("one").add_bundle(Bundle("duo", "Duo", "Both.", weights=("a", "b"), chains=("enc>gen",)))
+    two = registry.for_plugin("two")
+    with pytest.raises(PluginError, match="Plugin two adds bundle 'duo', whose id plugin one already took"):
+        two.add_bundle(Bundle("duo", "Duo", "Again.", weights=("a",)))
     with pytest.raises(PluginError, match="names no weights"):
-        registry.add_bundle(Bundle("empty", "Empty", "Nothing.", weights=()))
+        two.add_bundle(Bundle("empty", "Empty", "Nothing.", weights=()))
     with pytest.raises(PluginError, match=r"lists the chain 'enc-gen'; write chains as encoder>\.\.\.>generator"):
-        registry.add_bundle(Bundle("odd", "Odd", "Bad chain.", weights=("a",), chains=("enc-gen",)))
+        two.add_bundle(Bundle("odd", "Odd", "Bad chain.", weights=("a",), chains=("enc-gen",)))
     assert [bundle.id for bundle in registry.bundles] == ["duo"]
     registry.remove_plugin("one")
     assert registry.bundles == []
@@ -190,8 +189,8 @@ def test_removing_a_bundle_frees_its_space_but_keeps_what_another_installed_bund
     duo = bundles.get_bundle(registry, "hub-duo")
     bundles.accept_licences(duo)
     bundles.download_bundle(registry, duo)
-    registry.current_plugin = "another"
-    registry.add_bundle(Bundle("enc-only", "Encoder only", "Just the encoder.", weights=("hub-enc",)))
+    another = registry.for_plugin("another")
+    another.add_bundle(Bundle("enc-only", "Encoder only", "Just the encoder.", weights=("hub-enc",)))
     freed = bundles.remove_bundle(registry, duo, bundles.locate_all(registry))
     pipe = hub.repos["a2i-test/hub-pipe"]
     assert freed == len(pipe["model_index.json"]) + len(pipe["unet/diffusion_pytorch_model.safetensors"])

@@ -58,20 +58,26 @@ def test_rerun_refuses_audio_that_changed(
 
 
 @pytest.mark.parametrize(
-    ("option", "message"),
+    ("option", "exit_code", "message"),
     [
-        ("steps", "should read key=value"),
-        ("colour=red", "no component of this chain has 'colour'"),
-        ("steps=0", "steps got 0"),
-        ("sd15.steps=3", "names 'sd15', which is not in this chain"),
+        ("steps", 2, "should read key=value"),  # usage errors: the option cannot be read as written
+        ("colour=red", 2, "no component of this chain has 'colour'"),
+        ("sd15.steps=3", 2, "names 'sd15', which is not in this chain"),
+        ("steps=0", 1, "steps got 0"),  # a value the schema refuses is a bad setting like any other
+        ("noise=loud", 1, "noise"),
     ],
 )
 def test_bad_params_are_one_line_errors(
-    capsys: pytest.CaptureFixture[str], drop_in: Callable[[str], Path], clip: Path, option: str, message: str
+    capsys: pytest.CaptureFixture[str],
+    drop_in: Callable[[str], Path],
+    clip: Path,
+    option: str,
+    exit_code: int,
+    message: str,
 ) -> None:
     drop_in("toy_plugin")
     code, _, err = _run(capsys, "generate", str(clip), "--chain", "toy-proj>toy-gen", "--param", option)
-    assert code == 1
+    assert code == exit_code
     assert err.count("\n") == 1 and err.startswith("error: ") and message in err
 
 
@@ -119,32 +125,6 @@ def test_help_and_plugins_list_import_no_heavy_modules(argv: tuple[str, ...]) ->
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     assert "a2i_studio" in imported  # the measurement itself works
     assert imported.isdisjoint({"torch", "diffusers", "transformers", "numpy", "PySide6", "pyqtgraph"})
-
-
-def test_plugins_new_writes_a_package_that_installs_and_registers(tmp_path: Path) -> None:
-    code = main(["plugins", "new", "sparkle", "--dir", str(tmp_path)])
-    assert code == 0
-    root = tmp_path / "a2i-sparkle"
-    assert 'sparkle = "a2i_sparkle"' in (root / "pyproject.toml").read_text()
-    own_tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root / "src")}, timeout=120,
-    )
-    assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
-    assert "1 passed" in own_tests.stdout
-
-    target = tmp_path / "site"
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
-         "--target", str(target), str(root)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert install.returncode == 0, install.stderr
-    listed = _a2i("plugins", "list", "--json", env={"PYTHONPATH": str(target)})
-    plugins = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)["plugins"]}
-    assert plugins["sparkle"]["source"] == "entry-point"
-    assert plugins["sparkle"]["status"] == "active"
-    assert [c["id"] for c in plugins["sparkle"]["components"]] == ["sparkle"]
 
 
 def test_mix_and_image_options_are_checked(

@@ -106,8 +106,15 @@ def test_space_check_names_component_and_both_shapes() -> None:
         parts.check(torch.zeros(4), "mlp", "output")
 
 
-def test_find_chains_lists_every_connected_path() -> None:
+def _registry() -> Registry:
     registry = Registry()
+    for space in (A, B, C):
+        registry.add_space(space)
+    return registry
+
+
+def test_find_chains_lists_every_connected_path() -> None:
+    registry = _registry()
     registry.add_encoder(_encoder("ea", A))
     registry.add_encoder(_encoder("ec", C))
     registry.add_adapter(_adapter("ab", A, B))
@@ -119,7 +126,7 @@ def test_find_chains_lists_every_connected_path() -> None:
 
 
 def test_parse_chain_explains_unknown_and_mismatched_components() -> None:
-    registry = Registry()
+    registry = _registry()
     registry.add_encoder(_encoder("ea", A))
     registry.add_adapter(_adapter("ab", A, B))
     registry.add_generator(_generator("ga", A))
@@ -132,19 +139,49 @@ def test_parse_chain_explains_unknown_and_mismatched_components() -> None:
         parse_chain("ea", registry)
 
 
-def test_registry_rejects_duplicates_and_bad_declarations() -> None:
-    registry = Registry()
-    registry.current_plugin = "first"
-    registry.add_encoder(_encoder("ea", A))
-    registry.current_plugin = "second"
-    with pytest.raises(PluginError, match="already taken by first"):
-        registry.add_encoder(_encoder("ea", A))
+def test_registry_rejects_duplicates_and_bad_declarations_naming_the_plugin() -> None:
+    store = Registry()
+    for space in (A, B, C):
+        store.add_space(space)
+    first, second = store.for_plugin("first"), store.for_plugin("second")
+    first.add_encoder(_encoder("ea", A))
+    duplicate = r"encoder 'ea' \(plugin second\) has the id of encoder 'ea' \(plugin first\)"
+    with pytest.raises(PluginError, match=duplicate):
+        second.add_encoder(_encoder("ea", A))
+    with pytest.raises(PluginError, match=r"generator 'ea' \(plugin second\) has the id of encoder 'ea'"):
+        second.add_generator(_generator("ea", A))  # unique across kinds: chains and recipes name them by id
     with pytest.raises(PluginError, match="lowercase"):
-        registry.add_encoder(_encoder("Bad Id", A))
-    with pytest.raises(PluginError, match="not an Encoder"):
-        registry.add_encoder(_generator("ga", A))  # type: ignore[arg-type]
+        second.add_encoder(_encoder("Bad Id", A))
+    with pytest.raises(PluginError, match="not an instance of an Encoder subclass"):
+        second.add_encoder(_generator("ga", A))  # type: ignore[arg-type]
     bad_default = type("Bad", (Generator,), {"id": "bad", "input_space": A, "params": (IntParam("n", 0, minimum=1),)})
-    with pytest.raises(ParamError):
-        registry.add_generator(bad_default())
-    registry.remove_plugin("first")
-    assert registry.encoders == []
+    with pytest.raises(
+        PluginError,
+        match=r"generator 'bad' \(plugin second\) sets parameter 'n' to 0 by default, but its own schema says: "
+        r"use a value of at least 1; fix the default or the range in the plugin\.",
+    ):
+        second.add_generator(bad_default())
+    assert store.plugin_of(store.encoders[0]) == "first"
+    store.remove_plugin("first")
+    assert store.encoders == []
+
+
+def test_spaces_are_declared_once_and_looked_up_by_name() -> None:
+    registry = Registry()
+    assert registry.space("vggish") is not None and registry.space("vggish").shape == (128,)  # type: ignore[union-attr]
+    toys = registry.for_plugin("toys")
+    with pytest.raises(PluginError, match=r"uses space 'mfcc_summary' as its input_space, which no plugin declares; "
+                                          r"did you mean 'mfcc-summary'\?"):
+        toys.add_generator(_generator("gm", Space("mfcc_summary", (104,))))
+    with pytest.raises(PluginError, match=r"uses space vggish \(64,\) as its output_space, but plugin a2i-studio "
+                                          r"declared it as vggish \(128,\)"):
+        toys.add_encoder(_encoder("ev", Space("vggish", (64,))))
+    toys.add_space(A)
+    toys.add_space(Space("a", (4,)))  # the same space again changes nothing
+    with pytest.raises(PluginError, match=r"declares space a \(5,\), but plugin toys declared a \(4,\)"):
+        registry.for_plugin("other").add_space(Space("a", (5,)))
+    toys.add_encoder(_encoder("ea", A))
+    assert registry.space("a") == A and A in registry.spaces
+    assert registry.spaces_by_plugin("toys") == [A]
+    registry.remove_plugin("toys")
+    assert registry.space("a") is None and registry.encoders == []

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from a2i_studio.core import Adapter, CancelToken, Progress, Space
+from a2i_studio.core import Adapter, CancelToken, ChoiceParam, Generator, Progress, Space
 from a2i_studio.engine import Engine, GenerationRequest, default_dtype, pick_device, request_from_recipe
-from a2i_studio.errors import Cancelled, ParamError, ShapeError
+from a2i_studio.errors import Cancelled, ParamError, PluginError, ShapeError
 from a2i_studio.gallery import Gallery
 from a2i_studio.plugins import PluginManager
 
@@ -99,8 +99,52 @@ def test_wrong_shape_names_the_component_and_both_shapes(engine: Engine, clip: P
             return value[:5]
 
     engine.registry.add_adapter(Truncating())
-    with pytest.raises(ShapeError, match=r"truncate output has shape \(5,\) but space toy expects \(8,\)"):
+    expected = r"adapter 'truncate' \(plugin a2i-studio\) output has shape \(5,\) but space toy expects \(8,\)"
+    with pytest.raises(ShapeError, match=expected):
         engine.generate(GenerationRequest(audio=clip, chain="toy-proj>truncate>toy-gen", seed=0))
+
+
+_WRONG = r"generator 'wrong' \(plugin palette\) "
+
+
+class _Wrong(Generator):
+    """A generator that breaks the contract in the way ``mode`` says."""
+
+    id = "wrong"
+    input_space = Space("toy", (8,))
+    params = (ChoiceParam("mode", "ndarray", choices=("ndarray", "single", "short", "exit", "bug")),)
+
+    def generate(self, value, params, ctx):  # type: ignore[no-untyped-def]
+        import numpy as np
+        from PIL import Image
+
+        image = Image.new("RGB", (8, 8))
+        mode = params["mode"]
+        if mode == "exit":
+            raise SystemExit(0)
+        if mode == "bug":
+            raise KeyError("amount")
+        return {"ndarray": np.zeros((8, 8, 3)), "single": image, "short": [image]}[mode]
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("ndarray", _WRONG + r"returned ndarray; expected a list of PIL images, one per seed \(2\)\."),
+        ("single", _WRONG + r"returned Image; expected a list of PIL images"),
+        ("short", _WRONG + r"returned 1 images; expected a list of PIL images, one per seed \(2\)"),
+        ("exit", _WRONG + r"called sys.exit\(0\); that is a bug in the plugin"),
+        ("bug", _WRONG + r"raised KeyError: 'amount'; that is a bug in the plugin: report it to the plugin's author"),
+    ],
+)
+def test_a_generator_breaking_its_contract_is_named_with_its_plugin(
+    engine: Engine, clip: Path, mode: str, message: str
+) -> None:
+    engine.registry.for_plugin("palette").add_generator(_Wrong())
+    request = GenerationRequest(audio=clip, chain="toy-proj>wrong", n=2, params={"wrong": {"mode": mode}})
+    with pytest.raises(PluginError, match=message):
+        engine.generate(request)
+    assert engine.gallery is not None and engine.gallery.count() == 0  # nothing half-saved
 
 
 def test_bad_requests_fail_before_any_work(engine: Engine, clip: Path) -> None:
@@ -175,3 +219,40 @@ print(results[0].recipe["device"], results[0].image.size, "torch" in sys.modules
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cpu", "(8,", "8)", "False"]
+
+
+def test_encoders_run_in_float32_and_the_embedding_is_cast_for_the_rest_of_the_chain(clip: Path) -> None:
+    from PIL import Image
+
+    from a2i_studio.core import Encoder, Generator, Registry
+
+    seen: dict[str, object] = {}
+
+    class Probe(Encoder):
+        id, output_space = "probe", Space("probe", (8,))
+
+        def load(self, device: str, dtype: str) -> None:
+            seen["encoder load"] = dtype
+
+        def encode(self, samples, params, ctx):  # type: ignore[no-untyped-def]
+            seen["encoder ctx"] = ctx.dtype
+            return torch.full((8,), 1.001)  # not a bfloat16 value: the cast shows
+
+    class Sink(Generator):
+        id, input_space = "sink", Space("probe", (8,))
+
+        def load(self, device: str, dtype: str) -> None:
+            seen["generator load"] = dtype
+
+        def generate(self, value, params, ctx):  # type: ignore[no-untyped-def]
+            seen["value"] = value
+            return [Image.new("RGB", (4, 4)) for _ in ctx.seeds]
+
+    registry = Registry()
+    registry.add_space(Probe.output_space)
+    registry.add_encoder(Probe())
+    registry.add_generator(Sink())
+    result = Engine(registry).generate(GenerationRequest(audio=clip, chain="probe>sink", dtype="bfloat16"))[0]
+    assert (seen["encoder load"], seen["encoder ctx"], seen["generator load"]) == ("float32", "float32", "bfloat16")
+    assert torch.equal(seen["value"], torch.full((8,), 1.001).to(torch.bfloat16))  # type: ignore[arg-type]
+    assert result.recipe["dtype"] == "bfloat16"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-INSTALLED_AS = {"a2i_studio": "a2i_studio", "plugins": "a2i_plugins", "resources": "a2i_resources"}
+INSTALLED_AS = {"a2i_studio": "a2i_studio", "a2i_plugins": "a2i_plugins", "a2i_resources": "a2i_resources"}
 
 
 def test_every_package_folder_is_installed() -> None:
@@ -20,7 +20,7 @@ def test_every_package_folder_is_installed() -> None:
 
 
 def test_every_builtin_family_registers_through_the_entry_point_group() -> None:
-    families = {path.parent.name for path in (ROOT / "plugins").glob("*/__init__.py")}
+    families = {path.parent.name for path in (ROOT / "a2i_plugins").glob("*/__init__.py")}
     entry_points = PYPROJECT["project"]["entry-points"]["a2i_studio"]
     assert {name: f"a2i_plugins.{name}" for name in families} == entry_points
 

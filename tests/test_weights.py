@@ -215,6 +215,29 @@ def test_pickles_load_weights_only_and_numpy_arrays_only_when_allowed(tmp_path: 
         weights.load_state_dict(hostile, numpy_arrays=True)
 
 
+NUMPY1_PICKLE = Path(__file__).parent / "plugins" / "data" / "vggish_pca_numpy1.pth"
+"""Arrays pickled by numpy 1.26 in torch's legacy format, as VGGish's PCA release (make_vggish_pca_numpy1.py)."""
+
+
+def test_numpy_1_array_pickles_load_and_no_other_name_does(tmp_path: Path) -> None:
+    original = NUMPY1_PICKLE.read_bytes()
+    reconstruct = b"cnumpy.core.multiarray\n_reconstruct\n"
+    assert reconstruct in original and b"numpy._core" not in original
+    state = weights.load_state_dict(NUMPY1_PICKLE, numpy_arrays=True)
+    assert state["pca_eigen_vectors"].shape == (128, 128) and state["pca_eigen_vectors"].dtype == np.float64
+    assert state["pca_means"].shape == (128,)
+    with pytest.raises(CheckpointError, match="could not be read"):
+        weights.load_state_dict(NUMPY1_PICKLE)  # arrays only when asked for
+    # The same bytes naming another global, in numpy's modules or not, are refused before anything runs.
+    for module, name in (("numpy.core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"), ("numpy", "load"),
+                         ("os", "system")):
+        patched = tmp_path / "patched.pth"
+        patched.write_bytes(original.replace(reconstruct, f"c{module}\n{name}\n".encode(), 1))
+        refusal = rf"(?s)could not be read .*GLOBAL {module}\.{name}"
+        with pytest.raises(CheckpointError, match=refusal):
+            weights.load_state_dict(patched, numpy_arrays=True)
+
+
 def test_verify_checks_the_checksum_of_found_weights(tmp_path: Path, app_dirs: dict[str, Path]) -> None:
     body = _safetensors_bytes(tmp_path, 8)
     path = app_dirs["models"] / "encoders" / "toy.safetensors"
@@ -277,3 +300,15 @@ def test_models_commands_download_list_and_verify(
 
     assert main(["models", "download", "nothing-like-this"]) == 1
     assert "No weights or component is called 'nothing-like-this'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full, a device that is always full")
+def test_a_full_disk_during_a_download_is_one_sentence(server: FileServer, tmp_path: Path) -> None:
+    server.body = _safetensors_bytes(tmp_path)
+    spec = _spec(server.url())
+    part = weights.user_path(spec).with_name("toy.safetensors.part")
+    part.parent.mkdir(parents=True)
+    part.symlink_to("/dev/full")  # every write to it fails with ENOSPC, as on a full disk
+    with pytest.raises(A2IError, match=r"^The disk of .*encoders is full: toy stopped at .*; free some space, then "
+                                       r"download it again to resume\.$"):
+        weights.download(spec)

@@ -1,6 +1,8 @@
 """Audio input for a2i-studio: decoding, clips and the errors of bad files.
 
 Importing this package is cheap (numpy, soundfile, PyAV, soxr; never torch).
+:func:`load` resamples with soxr, or with the resampler a pretrained model's
+official pipeline used (:data:`RESAMPLERS`, :func:`resample`).
 The heavier parts are submodules that callers import when they need them:
 
 - :mod:`a2i_studio.audio.features`: torch features for every backend
@@ -30,9 +32,11 @@ from a2i_studio.audio._errors import (
     TruncatedAudio,
 )
 from a2i_studio.audio._load import AudioLevels, load, measure_levels, probe
+from a2i_studio.audio._resample import RESAMPLERS, ResamplerName, SampleType, resample
 from a2i_studio.errors import AudioError
 
 __all__ = [
+    "RESAMPLERS",
     "AudioError",
     "AudioFileNotFound",
     "AudioInfo",
@@ -47,6 +51,8 @@ __all__ = [
     "NoAudioDevice",
     "NoAudioStream",
     "NotAudio",
+    "ResamplerName",
+    "SampleType",
     "TextNotAudio",
     "TruncatedAudio",
     "file_sha256",
@@ -54,4 +60,5 @@ __all__ = [
     "measure_levels",
     "pad_to",
     "probe",
+    "resample",
 ]

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soxr
 
 from a2i_studio.audio._clip import AudioInfo, Clip, format_seconds
 from a2i_studio.audio._errors import AudioRangeError, AudioTooLong, EmptyAudio, InvalidSamples
 from a2i_studio.audio._readers import open_reader
+from a2i_studio.audio._resample import ResamplerName, SampleType, open_stream
 
 __all__ = ["SILENCE_PEAK", "AudioLevels", "load", "measure_levels", "probe"]
 
@@ -42,8 +42,10 @@ def load(
     start: float | None = None,
     end: float | None = None,
     sample_rate: int | None = None,
+    resampler: ResamplerName = "soxr",
     channel: int | None = None,
     keep_channels: bool = False,
+    dtype: SampleType = "float32",
     max_duration: float | None = 3 * 3600.0,
 ) -> Clip:
     """Decode a file, or the part from ``start`` to ``end``, into a clip.
@@ -58,12 +60,17 @@ def load(
             with an audio track (MP4, MOV, MKV).
         start: Seconds into the file where the clip begins (default 0).
         end: Seconds into the file where the clip ends (default: the end).
-        sample_rate: Resample to this rate with soxr (HQ, deterministic);
-            ``None`` keeps the file's rate.
+        sample_rate: Resample to this rate; ``None`` keeps the file's rate.
+        resampler: How: ``"soxr"`` (HQ, the best general choice), or the
+            algorithm a pretrained model's own pipeline used, ``"torchaudio"``
+            (ImageBind) or ``"resampy"`` (VGGish); see :data:`RESAMPLERS`.
+            All are deterministic.
         channel: ``None`` mixes all channels down to mono; ``k`` keeps only
             channel ``k`` (0-based).
         keep_channels: Return every channel, shape ``(channels, frames)``.
             Takes precedence over ``channel``.
+        dtype: ``"float64"`` mixes and resamples in double precision, as
+            torchvggish does; the file's samples are the same either way.
         max_duration: Refuse to load more than this many seconds (``None``:
             no limit). Applies to the requested part, not the whole file.
 
@@ -86,23 +93,22 @@ def load(
             )
         _check_length(info, (last - first) / info.sample_rate, max_duration, whole=start is None and end is None)
         rate = info.sample_rate if sample_rate is None else sample_rate
-        # soxr's streaming resampler gives the same bits as resampling the
-        # whole signal at once, and never holds the full-rate signal in memory.
-        resampler = None
+        # A streaming resampler gives the same samples as resampling the whole
+        # signal at once, and never holds the full-rate signal in memory.
+        stream = None
         if rate != info.sample_rate:
-            width = info.channels if keep_channels else 1
-            resampler = soxr.ResampleStream(info.sample_rate, rate, width, dtype="float32", quality="HQ")
+            stream = open_stream(resampler, info.sample_rate, rate, info.channels if keep_channels else None, dtype)
         parts = []
         position = first
         peak = 0.0
         for block in reader.blocks(first, last):
             if keep_channels:
-                part = block.copy()
+                part = block.astype(dtype)
             elif channel is not None:
-                part = block[:, channel].copy()
+                part = block[:, channel].astype(dtype)
             else:
                 # A matrix-vector product mixes down several times faster than block.mean(axis=1).
-                part = block @ np.full(info.channels, 1.0 / info.channels, dtype=np.float32)
+                part = block.astype(dtype, copy=False) @ np.full(info.channels, 1.0 / info.channels, dtype=dtype)
             # max and min propagate NaN and reach infinity, so they find bad samples and the peak at once.
             highest, lowest = float(part.max()), float(part.min())
             if not (math.isfinite(highest) and math.isfinite(lowest)):
@@ -110,11 +116,11 @@ def load(
                 raise _invalid(info, position + int(np.argmin(bad)))
             peak = max(peak, highest, -lowest)
             position += block.shape[0]
-            parts.append(part if resampler is None else resampler.resample_chunk(part))
+            parts.append(part if stream is None else stream.resample_chunk(part))
     if position == first:
         raise EmptyAudio(f"{info.path.name} contains no samples: record or export the sound again.")
-    if resampler is not None:
-        parts.append(resampler.resample_chunk(np.zeros((0, *parts[0].shape[1:]), np.float32), last=True))
+    if stream is not None:
+        parts.append(stream.resample_chunk(np.zeros((0, *parts[0].shape[1:]), dtype), last=True))
     samples = np.concatenate(parts)
     if keep_channels:
         samples = np.ascontiguousarray(samples.T)

@@ -2,7 +2,9 @@
 
 Every function takes a waveform tensor ``[..., samples]`` (float32 or
 float64, on any device) and returns a tensor on the same device, computing all
-leading dimensions at once. Each reproduces one reference implementation
+leading dimensions at once; :func:`imagebind_fbank` alone reads a
+``[channels, samples]`` waveform, because ImageBind's channel handling is part
+of what it reproduces. Each reproduces one reference implementation
 number for number, because a pretrained model only understands the exact
 features it was trained on; tests/audio/test_audio_features.py checks each
 against that reference.
@@ -14,6 +16,7 @@ clips first with :func:`a2i_studio.audio.pad_to`, which tells the user.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -26,6 +29,7 @@ __all__ = [
     "IMAGEBIND_STD",
     "VGGISH_MIN_SAMPLES",
     "fft_frames",
+    "imagebind_clip_bounds",
     "imagebind_fbank",
     "kaldi_fbank",
     "mel_spectrogram_db",
@@ -71,42 +75,63 @@ def vggish_log_mel(waveform_16k: torch.Tensor) -> torch.Tensor:
     return log_mel.unfold(-2, 96, 96).transpose(-1, -2)
 
 
-def imagebind_fbank(waveform_16k: torch.Tensor, clips: int = 3, clip_seconds: float = 2.0) -> torch.Tensor:
-    """Kaldi fbank clips, normalised, as ImageBind's ``load_and_transform_audio_data`` makes them.
+def imagebind_clip_bounds(samples: int, clips: int = 3, clip_seconds: float = 2.0) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` sample ranges of ImageBind's clips in a 16 kHz waveform.
 
-    ``clips`` windows of ``clip_seconds`` start evenly spaced from the first to
-    the last possible start (pytorchvideo's ``ConstantClipsPerVideoSampler``).
-    Each window has its mean removed and goes through :func:`kaldi_fbank`
-    with 128 bins; the frame axis is zero-padded (in the log domain, as
-    ImageBind does) or cut to 204 frames, and the result normalised with
-    ImageBind's mean -4.268 and std 9.138. A waveform shorter than a clip
-    gives ``clips`` copies of the whole waveform, padded the same way.
-
-    One quirk is not reproduced: ImageBind subtracts each clip's mean in place
-    from a view of the waveform, so clips that overlap (inputs under 6 s) see
-    the previous clip's mean in the shared part. Kaldi removes each frame's
-    mean anyway, so that only touches the frames straddling an overlap's
-    edge, by the size of the mean (typically 1e-4).
+    As ImageBind's ``get_clip_timepoints`` computes them with pytorchvideo's
+    ``ConstantClipsPerVideoSampler``: the float duration minus the clip length
+    is split into ``clips - 1`` equal steps as an exact fraction, and each time
+    becomes a sample index with ``int(t * 16000)``. Because the duration is a
+    float, a start can land one sample before the exact integer answer
+    (42399 rather than 42400 for 116799 samples); ``stop`` is clamped to the
+    waveform as Python slicing does, so a waveform shorter than a clip gives
+    ``clips`` copies of the whole of it.
 
     Args:
-        waveform_16k: Mono audio at 16 kHz, ``[..., samples]``, at least 400 samples.
-        clips: Windows per waveform.
-        clip_seconds: Length of each window.
+        samples: Length of the 16 kHz waveform.
+        clips: Number of clips.
+        clip_seconds: Length of each clip.
 
     Returns:
-        ``[..., clips, 1, 128, 204]``.
+        ``clips`` pairs ``(start, stop)``.
+    """
+    duration = samples / 16000
+    spacing = Fraction(max(duration - clip_seconds, 0)) / max(clips - 1, 1)
+    length = Fraction(clip_seconds)
+    return [(int(spacing * i * 16000), min(int((spacing * i + length) * 16000), samples)) for i in range(clips)]
+
+
+def imagebind_fbank(waveform_16k: torch.Tensor, clips: int = 3, clip_seconds: float = 2.0) -> torch.Tensor:
+    """Kaldi fbank clips, normalised, exactly as ImageBind's ``load_and_transform_audio_data`` makes them.
+
+    For each clip of :func:`imagebind_clip_bounds`, in order: the mean of
+    the clip over all channels is subtracted from the waveform in place, so
+    where clips overlap (waveforms under 6 s) a later clip sees samples an
+    earlier one already shifted; then :func:`kaldi_fbank` with 128 bins runs
+    on channel 0 only (torchaudio's default), the frame axis is zero-padded
+    (in the log domain, as ImageBind does) or cut to 204 frames, and the
+    result is normalised with ImageBind's mean -4.268 and std 9.138. A mono
+    mix is the caller's choice: pass ``waveform.mean(0, keepdim=True)``.
+
+    Args:
+        waveform_16k: Audio at 16 kHz, ``[channels, samples]`` (or ``[samples]``),
+            at least 400 samples. It is not modified.
+        clips: Number of clips.
+        clip_seconds: Length of each clip.
+
+    Returns:
+        ``[clips, 1, 128, 204]``.
     """
     _require(waveform_16k, _FRAME_16K, "imagebind_fbank")
-    total = waveform_16k.shape[-1]
-    clip_length = min(round(clip_seconds * 16000), total)
-    last_start = total - clip_length
-    # Integer form of start_i = i * (duration - clip_seconds) / (clips - 1), floored to a sample.
-    starts = [i * last_start // max(clips - 1, 1) for i in range(clips)]
-    windows = torch.stack([waveform_16k[..., s : s + clip_length] for s in starts], dim=-2)
-    fbank = kaldi_fbank(windows - windows.mean(dim=-1, keepdim=True), num_mel_bins=128).transpose(-1, -2)
+    waveform = torch.atleast_2d(waveform_16k).clone()
     target = 204
-    fbank = functional.pad(fbank, (0, target - fbank.shape[-1])) if fbank.shape[-1] < target else fbank[..., :target]
-    return ((fbank - IMAGEBIND_MEAN) / IMAGEBIND_STD).unsqueeze(-3)
+    fbanks = []
+    for start, stop in imagebind_clip_bounds(waveform.shape[-1], clips, clip_seconds):
+        clip = waveform[:, start:stop]
+        clip -= clip.mean()
+        fbank = kaldi_fbank(clip[0], num_mel_bins=128).T[:, :target]
+        fbanks.append(functional.pad(fbank, (0, target - fbank.shape[-1])))
+    return ((torch.stack(fbanks) - IMAGEBIND_MEAN) / IMAGEBIND_STD).unsqueeze(-3)
 
 
 def kaldi_fbank(waveform_16k: torch.Tensor, num_mel_bins: int = 128) -> torch.Tensor:

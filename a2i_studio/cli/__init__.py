@@ -2,8 +2,10 @@
 
 Each command group lives in its own module with a ``register(subparsers)``
 function. Modules import only what ``--help`` needs; torch and the models are
-imported inside the handlers. Exit codes: 0 success, 2 usage error, 1 any
-other error, printed as one ``error: ...`` line (traceback only with ``--debug``).
+imported inside the handlers. Exit codes: 0 success, 2 usage error (argparse's
+own, and :class:`UsageError`), 1 any other error, printed as one ``error: ...``
+line. An unexpected exception is a bug: its traceback goes to the log file
+only, and to the terminal with ``--debug``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,28 @@ import sys
 from collections.abc import Sequence
 
 from a2i_studio import __version__
-from a2i_studio.cli import _audio, _batch, _datasets, _eval, _gallery, _generate, _gui, _models, _plugins, _train
-from a2i_studio.config import log_file
-from a2i_studio.errors import A2IError
+from a2i_studio.cli import (
+    _audio,
+    _batch,
+    _datasets,
+    _doctor,
+    _eval,
+    _gallery,
+    _generate,
+    _gui,
+    _models,
+    _plugins,
+    _train,
+)
+from a2i_studio.cli._common import UsageError, log_traceback
+from a2i_studio.errors import A2IError, PluginBug
 
 __all__ = ["build_parser", "command_usages", "main"]
 
 _USAGE_WIDTH = 100
-_GROUPS = (_generate, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _gui)
+_MESSAGE_WIDTH = 300
+"""An unexpected error's message is cut here: some libraries put a page of advice in theirs."""
+_GROUPS = (_generate, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -78,25 +94,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
+    except PluginBug as error:
+        if args.debug:
+            raise
+        path = log_traceback("a2i " + " ".join(sys.argv[1:] if argv is None else argv))
+        print(f"error: {error} The traceback is in {path}.", file=sys.stderr)
+        return 1
     except A2IError as error:
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(error, UsageError) else 1
     except KeyboardInterrupt:
         print("error: interrupted; nothing was saved.", file=sys.stderr)
         return 130
     except Exception as error:
         if args.debug:
             raise
-        path = log_file()
-        logging.getLogger("a2i_studio").exception("unexpected error")
-        with path.open("a", encoding="utf-8") as handle:
-            import traceback
-
-            handle.write(traceback.format_exc())
+        path = log_traceback("a2i " + " ".join(sys.argv[1:] if argv is None else argv))
+        message = " ".join(str(error).split())[:_MESSAGE_WIDTH]
         print(
-            f"error: unexpected {type(error).__name__}: {error} (a bug; the traceback is in {path}, "
+            f"error: unexpected {type(error).__name__}: {message} (a bug; the traceback is in {path}, "
             "run again with --debug to see it).",
             file=sys.stderr,
         )

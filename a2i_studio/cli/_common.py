@@ -8,21 +8,43 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from a2i_studio import config
 from a2i_studio.core import Component, Progress, ProgressCallback
 from a2i_studio.errors import ParamError
 from a2i_studio.plugins import PluginManager
 
-__all__ = ["load_plugins", "parse_param_options", "print_json", "progress_bar"]
+__all__ = ["UsageError", "load_plugins", "log_traceback", "parse_param_options", "print_json", "progress_bar"]
+
+
+class UsageError(ParamError):
+    """The command line cannot be read as written (``a2i`` exits 2, like argparse's own errors).
+
+    A malformed option or a name the command does not know is a usage error; a
+    value the parameter's schema refuses (out of range, not a number) is a
+    :class:`ParamError` like any other bad setting, and exits 1.
+    """
 
 
 def load_plugins(args: argparse.Namespace) -> PluginManager:
-    """Load plugins honouring ``--safe-mode``; report broken ones on stderr, once."""
+    """Load plugins honouring ``--safe-mode``; one warning line on stderr per plugin that broke or has a problem."""
     manager = PluginManager(safe_mode=getattr(args, "safe_mode", False)).load()
-    for record in manager.failed:
-        print(f"warning: {record.error}", file=sys.stderr)
+    for line in manager.warning_lines():
+        print(line, file=sys.stderr)
     return manager
+
+
+def log_traceback(heading: str) -> Path:
+    """Append ``heading`` and the exception being handled to the log file; returns the file's path."""
+    import datetime
+    import traceback
+
+    path = config.log_file()
+    with path.open("a", encoding="utf-8") as log:
+        log.write(f"{datetime.datetime.now().isoformat(timespec='seconds')} {heading}\n{traceback.format_exc()}")
+    return path
 
 
 def print_json(value: Any) -> None:
@@ -37,33 +59,34 @@ def parse_param_options(options: Sequence[str], components: Sequence[Component])
     ``key`` may be ``component.key`` when two components of the chain share a name.
 
     Raises:
-        ParamError: Naming the option that is malformed, unknown, ambiguous or invalid.
+        UsageError: Naming the option that is malformed, names no parameter of the chain, or is ambiguous.
+        ParamError: Naming the option whose value the parameter refuses.
     """
     by_id = {component.id: component for component in components}
     values: dict[str, dict[str, Any]] = {}
     for option in options:
         key, separator, text = option.partition("=")
         if not separator or not key:
-            raise ParamError(f"--param {option!r} should read key=value, e.g. --param steps=30.")
+            raise UsageError(f"--param {option!r} should read key=value, e.g. --param steps=30.")
         owner_id, dot, name = key.rpartition(".")
         if dot:
             if owner_id not in by_id:
-                raise ParamError(f"--param {option!r} names {owner_id!r}, which is not in this chain.")
+                raise UsageError(f"--param {option!r} names {owner_id!r}, which is not in this chain.")
             owners = [by_id[owner_id]]
         else:
             owners = [component for component in components if any(p.name == name for p in component.params)]
         if not owners:
             known = sorted({f"{c.id}.{p.name}" for c in components for p in c.params}) or ["none"]
-            raise ParamError(f"--param {option!r}: no component of this chain has {name!r}; known: {', '.join(known)}.")
+            raise UsageError(f"--param {option!r}: no component of this chain has {name!r}; known: {', '.join(known)}.")
         if len(owners) > 1:
-            raise ParamError(
+            raise UsageError(
                 f"--param {option!r} is ambiguous: {' and '.join(c.id for c in owners)} both have {name!r}; "
                 f"write {owners[0].id}.{name}={text}."
             )
         owner = owners[0]
         param = next((p for p in owner.params if p.name == name), None)
         if param is None:
-            raise ParamError(f"--param {option!r}: {owner.id} has no parameter {name!r}.")
+            raise UsageError(f"--param {option!r}: {owner.id} has no parameter {name!r}.")
         values.setdefault(owner.id, {})[name] = param.parse(text)
     return values
 

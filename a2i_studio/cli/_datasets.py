@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``datasets make soundscapes``."""
-    datasets = subparsers.add_parser("datasets", help="build and inspect paired datasets")
+    datasets = subparsers.add_parser("datasets", help="build paired datasets")
     groups = datasets.add_subparsers(dest="datasets_command", metavar="ACTION", required=True)
     make = groups.add_parser("make", help="build a dataset that needs no download")
     kinds = make.add_subparsers(dest="dataset_kind", metavar="KIND", required=True)

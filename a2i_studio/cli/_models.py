@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio.cli._common import load_plugins, print_json, progress_bar
-from a2i_studio.core import Bundle, Registry, WeightSpec
+from a2i_studio.core import Bundle, Registry, WeightExtractor, WeightSpec
 from a2i_studio.errors import A2IError, CheckpointError, ParamError
 from a2i_studio.files import format_size
 
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     extract.set_defaults(func=_run_extract)
 
 
-def _specs_by_user(registry: Registry) -> dict[str, tuple[WeightSpec, list[str]]]:
+def specs_by_user(registry: Registry) -> dict[str, tuple[WeightSpec, list[str]]]:
     """Every weights spec by name, with the ids of the components (and ``metric:NAME``s) that need it."""
     from a2i_studio.evaluation import METRIC_WEIGHTS
 
@@ -68,7 +68,7 @@ def _specs_by_user(registry: Registry) -> dict[str, tuple[WeightSpec, list[str]]
 
 def _select(registry: Registry, names: Sequence[str]) -> list[WeightSpec]:
     """The specs named, or needed by the components named, in order, once each."""
-    known = _specs_by_user(registry)
+    known = specs_by_user(registry)
     chosen: dict[str, WeightSpec] = {}
     for name in names:
         matches = [spec for spec, users in known.values() if name in (spec.name, *users)]
@@ -88,7 +88,7 @@ def _run_list(args: argparse.Namespace) -> int:
     found = bundles.locate_all(registry)
     bundle_rows = [_bundle_row(status) for status in bundles.bundle_statuses(registry, found)]
     rows: list[dict[str, Any]] = []
-    for spec, users in _specs_by_user(registry).values():
+    for spec, users in specs_by_user(registry).values():
         located = found[spec.name] if spec.name in found else weights.locate(spec)
         rows.append(
             {
@@ -207,7 +207,7 @@ def _run_verify(args: argparse.Namespace) -> int:
 
     registry = load_plugins(args).registry
     specs: Iterable[WeightSpec] = (
-        _select(registry, args.names) if args.names else (spec for spec, _ in _specs_by_user(registry).values())
+        _select(registry, args.names) if args.names else (spec for spec, _ in specs_by_user(registry).values())
     )
     bad = 0
     for spec in specs:
@@ -233,9 +233,13 @@ def _run_extract(args: argparse.Namespace) -> int:
     component = next((c for c in components if c.id == args.component), None)
     if component is None:
         raise ParamError(f"No component is called {args.component!r}; 'a2i plugins list' shows them.")
-    extract = getattr(component, "extract_weights", None)
-    if extract is None:
+    if not isinstance(component, WeightExtractor):
         raise ParamError(f"{args.component} has nothing to extract; use 'a2i models download {args.component}'.")
-    written = extract(args.checkpoint)
+    if not args.checkpoint.is_file():
+        raise CheckpointError(
+            f"{args.checkpoint} is not a file; give the path of the full checkpoint to extract from "
+            f"('a2i models download {args.component}' fetches it)."
+        )
+    written = component.extract_weights(args.checkpoint)
     print(f"Wrote {written}")
     return 0

@@ -1,8 +1,8 @@
-"""The package ``a2i plugins new NAME`` writes: a plugin that installs and runs as it is.
+"""The package ``a2i plugins new NAME --kind KIND`` writes: a plugin that installs and runs as it is.
 
-The example component is a weight-free generator in the ``mfcc-summary``
-space, so ``a2i generate clip.wav --chain mfcc>NAME`` works right after
-``pip install -e NAME``; the README's plugin-author guide walks through it.
+The example component (see :mod:`._scaffold_kinds`) needs no weights, so it
+runs right after ``pip install -e a2i-NAME``; its tests use the fixtures of
+``a2i_studio.testing``. docs/plugins/ walks through each kind.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from a2i_studio import __version__
+from a2i_studio.cli._scaffold_kinds import KINDS
 from a2i_studio.errors import A2IError
 
 __all__ = ["write_plugin_package"]
@@ -25,7 +26,7 @@ build-backend = "setuptools.build_meta"
 [project]
 name = "a2i-{dash}"
 version = "0.1.0"
-description = "An a2i-studio plugin: {name}"
+description = "An a2i-studio plugin: {summary}"
 requires-python = ">=3.11"
 dependencies = ["a2i-studio>={app_version}"]
 
@@ -37,105 +38,60 @@ dependencies = ["a2i-studio>={app_version}"]
 where = ["src"]
 """
 
-_MODULE = '''\
-"""a2i-studio plugin {name}: draws a clip's MFCC summary as a colour grid.
+_INIT = '''\
+"""a2i-studio plugin {name}: {summary}.
 
-Replace the generator with your own. Keep heavy imports (torch, diffusers)
-inside methods such as ``load()`` so ``a2i --help`` stays instant.
+The component lives in ``_components.py``; this module only registers it.
+Keep heavy imports (torch, diffusers) inside methods such as ``load()`` so
+``a2i --help`` stays instant. ``a2i plugins check src/a2i_{name}`` checks the
+plugin for the usual mistakes.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-from a2i_studio.core import MFCC_SUMMARY, Generator, IntParam, RunContext
+from a2i_{name}._components import {cls}{kind_class}
+from a2i_studio.core import Registry
 from a2i_studio.hookspecs import hookimpl
 
-if TYPE_CHECKING:
-    from PIL.Image import Image
+__all__ = ["{cls}{kind_class}", "{hook}"]
 
 __version__ = "0.1.0"
 
 
-class {cls}Generator(Generator):
-    """104 MFCC statistics -> an 8 x 13 grid of colours; the seed shifts the palette."""
-
-    id = "{name}"
-    name = "{title} grid"
-    description = "Draws the MFCC summary as a grid of colours (example plugin)."
-    version = "1"
-    input_space = MFCC_SUMMARY
-    params = (IntParam("size", 256, "image width and height in pixels", minimum=16, maximum=1024),)
-
-    def generate(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
-        from PIL import Image as PILImage
-
-        import numpy as np
-
-        numbers = np.asarray(value, dtype=np.float64).reshape(-1).tolist()  # arrays and CPU tensors alike
-        low, high = min(numbers), max(numbers)
-        levels = [(x - low) / (high - low or 1.0) for x in numbers]
-        images = []
-        for index, seed in enumerate(ctx.seeds):
-            shift = random.Random(seed).random()
-            grid = PILImage.new("RGB", (13, 8))
-            grid.putdata([_colour(level, shift) for level in levels])
-            images.append(grid.resize((params["size"], params["size"]), PILImage.Resampling.NEAREST))
-            ctx.report(index + 1, len(ctx.seeds), "drawing")
-        return images
-
-
-def _colour(level: float, shift: float) -> tuple[int, int, int]:
-    hue = (level + shift) % 1.0
-    return (int(255 * hue), int(255 * level), int(255 * (1.0 - hue)))
-
-
 @hookimpl
-def a2i_register_components(registry: Any) -> None:
-    """Add the example generator."""
-    registry.add_generator({cls}Generator())
+def {hook}(registry: Registry) -> None:
+    """Add the example {kind}."""
+    registry.add_{kind}({cls}{kind_class}())
 '''
 
-_TEST = '''\
-"""Checks the plugin through a2i-studio's own registry, as the app loads it."""
+_CONFTEST = '''\
+"""a2i-studio's plugin test kit: the make_a2i_engine, a2i_clip and a2i_dirs fixtures."""
 
-from __future__ import annotations
-
-import torch
-
-import a2i_{name}
-from a2i_studio.core import Registry, RunContext
-
-
-def test_generator_draws_one_image_per_seed() -> None:
-    registry = Registry()
-    a2i_{name}.a2i_register_components(registry)
-    generator = registry.get("generator", "{name}")
-    value = torch.linspace(-1.0, 1.0, 104)  # encoders hand over tensors or numpy arrays
-    ctx = RunContext(device="cpu", dtype="float32", seeds=(1, 2))
-    images = generator.generate(value, {{"size": 32}}, ctx)
-    assert [image.size for image in images] == [(32, 32), (32, 32)]
-    assert images[0].tobytes() != images[1].tobytes()
-    again = generator.generate(value, {{"size": 32}}, RunContext(device="cpu", dtype="float32", seeds=(2,)))
-    assert again[0].tobytes() == images[1].tobytes()
+pytest_plugins = ["a2i_studio.testing"]
 '''
 
 _README = """\
 # a2i-{dash}
 
-An a2i-studio plugin. Install it next to a2i-studio and check that it loads:
+An a2i-studio plugin: {summary}. Install it next to a2i-studio, check it, and try it:
 
     pip install -e .
-    a2i plugins list
-    a2i generate clip.wav --chain mfcc>{name}
+    a2i plugins check src/a2i_{name}
+    {try_it}
     pytest tests
 """
 
 
-def write_plugin_package(name: str, parent: Path) -> Path:
-    """Write the plugin package ``a2i-NAME`` under ``parent``; returns its folder.
+def write_plugin_package(name: str, parent: Path, kind: str = "generator") -> Path:
+    """Write the plugin package ``a2i-NAME`` with an example component of ``kind`` under ``parent``.
+
+    Args:
+        name: The plugin's name and its component's id.
+        parent: The folder to write ``a2i-NAME/`` into.
+        kind: ``encoder``, ``adapter``, ``generator`` or ``trainer``.
+
+    Returns:
+        The package folder.
 
     Raises:
         A2IError: If the name is not a valid module name or the folder exists.
@@ -146,17 +102,25 @@ def write_plugin_package(name: str, parent: Path) -> Path:
     root = parent / f"a2i-{dash}"
     if root.exists():
         raise A2IError(f"{root} already exists; choose another name or --dir.")
+    example = KINDS[kind]
     fields = {
         "name": name,
         "dash": dash,
         "cls": "".join(part.title() for part in name.split("_")),
         "title": name.replace("_", " ").title(),
         "app_version": __version__,
+        "kind": kind,
+        "kind_class": kind.title(),
+        "hook": example.hook,
+        "summary": example.summary,
     }
+    fields["try_it"] = example.try_it.format(**fields)
     files = {
         "pyproject.toml": _PYPROJECT,
-        f"src/a2i_{name}/__init__.py": _MODULE,
-        f"tests/test_{name}.py": _TEST,
+        f"src/a2i_{name}/__init__.py": _INIT,
+        f"src/a2i_{name}/_components.py": example.components,
+        "tests/conftest.py": _CONFTEST,
+        f"tests/test_{name}.py": example.test,
         "README.md": _README,
     }
     for relative, template in files.items():

@@ -17,6 +17,7 @@ from a2i_studio.core._components import (
     ProgressCallback,
     RunContext,
     Trainer,
+    WeightExtractor,
     WeightSpec,
 )
 from a2i_studio.core._mixing import mix_embeddings
@@ -30,8 +31,9 @@ from a2i_studio.core._params import (
     TextParam,
     resolve_params,
 )
-from a2i_studio.core._registry import RegisteredComponent, Registry
+from a2i_studio.core._registry import CHAIN_KINDS, CORE, RegisteredComponent, Registry, component_label
 from a2i_studio.core._spaces import (
+    BUILTIN_SPACES,
     CLIP_TEXT_SD15,
     CLIP_TEXT_SD21,
     FFT_FRAMES,
@@ -44,8 +46,11 @@ from a2i_studio.core._spaces import (
 )
 
 __all__ = [
+    "BUILTIN_SPACES",
+    "CHAIN_KINDS",
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
+    "CORE",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
     "MFCC_SUMMARY",
@@ -74,7 +79,9 @@ __all__ = [
     "Space",
     "TextParam",
     "Trainer",
+    "WeightExtractor",
     "WeightSpec",
+    "component_label",
     "find_chains",
     "mix_embeddings",
     "parse_chain",

@@ -12,16 +12,20 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from a2i_studio.core._params import Param
 from a2i_studio.core._spaces import Space
 from a2i_studio.errors import Cancelled
 
 if TYPE_CHECKING:
+    import os
+
     import numpy as np
     import torch
     from PIL.Image import Image
+
+    from a2i_studio.audio import Clip, ResamplerName, SampleType
 
 __all__ = [
     "Adapter",
@@ -33,6 +37,7 @@ __all__ = [
     "ProgressCallback",
     "RunContext",
     "Trainer",
+    "WeightExtractor",
     "WeightSpec",
 ]
 
@@ -202,9 +207,20 @@ class Component:
 class Encoder(Component):
     """Audio -> one value in :attr:`output_space`.
 
+    The class attributes say how audio is decoded for the encoder; every
+    caller decodes through :meth:`read`, so an encoder trained on one
+    official pipeline (its resampler, its channels) is fed the same way at
+    generation and at training time.
+
     Attributes:
         output_space: The space of the returned tensor.
-        sample_rate: The rate the audio arrives at (the engine resamples).
+        sample_rate: The rate the audio arrives at.
+        resampler: How it gets there: ``"soxr"`` (HQ, the best general choice), or the
+            resampler a pretrained model's official pipeline used, ``"torchaudio"`` or
+            ``"resampy"`` (see :data:`a2i_studio.audio.RESAMPLERS`).
+        keep_channels: ``False``: mono samples ``(frames,)``, the mean of the channels;
+            ``True``: every channel, ``(channels, frames)``.
+        sample_dtype: ``"float32"``, or ``"float64"`` to mix and resample in double precision.
         min_seconds: Shorter audio is zero-padded to this length, with a warning.
         window_seconds: The segment the GUI selects by default; ``None`` for the whole clip.
     """
@@ -212,11 +228,31 @@ class Encoder(Component):
     kind: ClassVar[str] = "encoder"
     output_space: ClassVar[Space]
     sample_rate: ClassVar[int] = 16_000
+    resampler: ClassVar[ResamplerName] = "soxr"
+    keep_channels: ClassVar[bool] = False
+    sample_dtype: ClassVar[SampleType] = "float32"
     min_seconds: ClassVar[float] = 0.0
     window_seconds: ClassVar[float | None] = None
 
+    def read(self, path: str | os.PathLike[str], start: float | None = None, end: float | None = None) -> Clip:
+        """Decode ``path`` (or the segment from ``start`` to ``end``) as :meth:`encode` expects it.
+
+        Returns:
+            A clip at :attr:`sample_rate`, padded to :attr:`min_seconds` (with a warning) if shorter.
+
+        Raises:
+            AudioError: A subclass naming the file and what is wrong with it.
+        """
+        from a2i_studio import audio
+
+        clip = audio.load(
+            path, start=start, end=end, sample_rate=self.sample_rate, resampler=self.resampler,
+            keep_channels=self.keep_channels, dtype=self.sample_dtype,
+        )
+        return audio.pad_to(clip, self.min_seconds) if clip.duration < self.min_seconds else clip
+
     def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> Any:
-        """Embed mono float32 ``samples`` at :attr:`sample_rate`; return a tensor on ``ctx.device``."""
+        """Embed the ``samples`` of a clip from :meth:`read`; return a tensor on ``ctx.device``."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -254,6 +290,30 @@ class Generator(Component):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "input_space": str(self.input_space)}
+
+
+@runtime_checkable
+class WeightExtractor(Protocol):
+    """A component that can keep the part of a big checkpoint it needs: ``a2i models extract ID FILE``.
+
+    Implement :meth:`extract_weights` on your component class (no base class
+    needed); the CLI finds it by this protocol. ImageBind's encoder keeps the
+    audio tower of the 4.5 GB all-modality checkpoint this way.
+    """
+
+    def extract_weights(self, source: Path) -> Path:
+        """Write the needed part of ``source`` where the component's ``load()`` looks first.
+
+        Args:
+            source: The full checkpoint the user has.
+
+        Returns:
+            The file written.
+
+        Raises:
+            A2IError: One sentence naming ``source`` when it cannot be used (a ``CheckpointError``).
+        """
+        ...
 
 
 class Trainer(Component):

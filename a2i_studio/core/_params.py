@@ -51,8 +51,19 @@ class Param:
         """A JSON-ready description (for ``--json`` listings and the GUI)."""
         return {"name": self.name, "kind": self.kind, "default": self.default, "help": self.help}
 
-    def _fail(self, value: Any, expectation: str) -> ParamError:
-        return ParamError(f"Parameter {self.name} got {value!r}: {expectation}.")
+    def _fail(self, value: Any, expectation: str) -> InvalidValue:
+        return InvalidValue(f"Parameter {self.name} got {value!r}: {expectation}.", expectation)
+
+
+class InvalidValue(ParamError):
+    """A value its parameter refuses; ``expectation`` says what would do ("use a value of at most 1.0").
+
+    The registry words a bad *default* as the plugin's error with it, not as the user's.
+    """
+
+    def __init__(self, message: str, expectation: str) -> None:
+        super().__init__(message)
+        self.expectation = expectation
 
 
 @dataclass(frozen=True)

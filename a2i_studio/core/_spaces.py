@@ -8,6 +8,7 @@ from typing import Any
 from a2i_studio.errors import ShapeError
 
 __all__ = [
+    "BUILTIN_SPACES",
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
     "FFT_FRAMES",
@@ -106,3 +107,8 @@ SD3_TEXT = Space(
     parts=(("pooled", (2048,)), ("sequence", (333, 4096))),
     description="SD3 pooled CLIP embedding and joint text sequence",
 )
+
+BUILTIN_SPACES = (
+    MFCC_SUMMARY, FFT_FRAMES, VGGISH, VGGISH_SEQUENCE, IMAGEBIND_AUDIO, CLIP_TEXT_SD15, CLIP_TEXT_SD21, SD3_TEXT
+)
+"""Every space above; the registry knows them from the start, so plugins find them by name."""

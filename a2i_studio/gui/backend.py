@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,11 +43,12 @@ class Backend:
         self.gallery.close()
 
 
-def load_backend(safe_mode: bool) -> Backend:
+def load_backend(safe_mode: bool, progress: Callable[[str], None] | None = None) -> Backend:
     """Load plugins, open the gallery and build the engine (call from a worker thread).
 
     Args:
         safe_mode: Load built-in plugins only.
+        progress: Called with each plugin's name before it is imported (a slow one is named while the user waits).
 
     Raises:
         A2IError: If the settings are unreadable or the gallery folder cannot be created.
@@ -57,7 +59,7 @@ def load_backend(safe_mode: bool) -> Backend:
     from a2i_studio.plugins import PluginManager
 
     settings = config.load_settings()
-    plugins = PluginManager(safe_mode=safe_mode).load()
+    plugins = PluginManager(safe_mode=safe_mode).load(progress)
     root = Path(settings["gallery_dir"]) if settings.get("gallery_dir") else None
     engine = Engine(plugins.registry, Gallery(root))
     return Backend(

@@ -100,6 +100,15 @@ class ChainPanel(QWidget):
         for button in (self.generate_button, self.batch_button):
             button.setEnabled(False)
 
+    def show_loading(self, plugin: str) -> None:
+        """Say which plugin is being imported while the chains are not known yet."""
+        self.note.setText(f"Loading plugins… importing {plugin}")
+
+    def show_unavailable(self, reason: str) -> None:
+        """Say that no chain can be offered this session, and why (Generate stays disabled)."""
+        self.note.setText(f"No chains: the plugins could not be loaded ({reason}).")
+        self.note.setVisible(True)
+
     def set_chains(self, chains: Sequence[Chain], weights: Mapping[str, Path | None], preferred: str | None) -> None:
         """List ``chains`` and select ``preferred``, or the first one when it is not runnable here.
 

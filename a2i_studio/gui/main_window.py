@@ -206,7 +206,12 @@ class MainWindow(QMainWindow):
         if current is not None:
             self._on_clip_selected(current)
         safe_mode = self.safe_mode
-        start_task(lambda: load_backend(safe_mode), on_done=self._on_backend_loaded, on_failed=self._on_start_failed)
+        start_task(
+            lambda report: load_backend(safe_mode, report),
+            on_done=self._on_backend_loaded,
+            on_failed=self._on_backend_failed,
+            on_progress=self.chain_panel.show_loading,
+        )
 
     def _on_backend_loaded(self, backend: Backend) -> None:
         from a2i_studio.engine import DEFAULT_CHAIN
@@ -218,8 +223,11 @@ class MainWindow(QMainWindow):
             return
         assert self.chain_panel is not None and self.gallery_panel is not None
         self.backend, self.settings = backend, dict(backend.settings)
-        for record in backend.plugins.failed:
-            self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
+        for record in backend.plugins.records:
+            if record.status == "failed":
+                self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
+            elif record.warnings:
+                self.notices.show_notice(f"Plugin {record.name}: {record.warnings[0]} See Tools > Plugins.", "warning")
         self.chain_panel.set_chains(backend.engine.chains(), backend.weights, self._saved.chain or DEFAULT_CHAIN)
         self.jobs = JobQueue(backend.engine, self)
         self.jobs.job_finished.connect(self._on_job_finished)
@@ -247,6 +255,11 @@ class MainWindow(QMainWindow):
 
     def _on_start_failed(self, error: BaseException) -> None:
         self.notices.show_error(error, "starting")
+
+    def _on_backend_failed(self, error: BaseException) -> None:
+        self._on_start_failed(error)
+        if self.chain_panel is not None:
+            self.chain_panel.show_unavailable(f"{type(error).__name__}: {error}")
 
     def _connect_shell_actions(self) -> None:
         actions, tools = self.menu_actions, self.tools

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
-from a2i_studio.errors import A2IError, OutOfMemory
+from a2i_studio.errors import A2IError, OutOfMemory, PluginBug
 
 __all__ = ["NoticeBar", "write_to_log"]
 
@@ -114,6 +114,9 @@ class NoticeBar(QWidget):
         """Show what went wrong while ``context`` (e.g. "generating"); log it if it is a bug."""
         if isinstance(error, OutOfMemory):
             self.show_notice(f"Out of memory while {context}: {error}", "error")
+        elif isinstance(error, PluginBug):
+            path = write_to_log(error, context)
+            self.show_notice(f"{error} The traceback is in {path} (Help > Open log file).", "error")
         elif isinstance(error, A2IError):
             self.show_notice(str(error), "warning")
         else:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
@@ -342,7 +343,8 @@ class Timeline(QWidget):
             return spectrogram_tile(info.path, round(start * rate), round(end * rate), columns)
 
         def show(tile: np.ndarray | None) -> None:
-            if tile is None or info is not self.info or not wanted():
+            # The tile may arrive after the timeline (and its image item) was destroyed.
+            if tile is None or not shiboken6.isValid(image) or info is not self.info or not wanted():
                 return
             top = float(tile.max())
             image.setImage(tile.T, levels=(top - 80.0, top))

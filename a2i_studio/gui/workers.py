@@ -1,6 +1,6 @@
 """Running work off the UI thread and reporting back through Qt signals.
 
-The core takes plain callables for progress (see STYLE.md, point 2); a
+The core takes plain callables for progress (CONTRIBUTING.md, "Long work"); a
 :class:`Task` hands such a callable to the work, and turns each call into a
 signal delivered on the UI thread.
 """
@@ -42,8 +42,8 @@ class Task(QRunnable):
         """Run the function (on the pool's thread)."""
         try:
             result = self._function(self.signals.progress.emit) if self._reports else self._function()
-        except Exception as error:  # handed to the UI thread, which shows or logs it
-            self.signals.failed.emit(error)
+        except BaseException as error:  # a worker thread never gets a real Ctrl-C: a plugin's SystemExit
+            self.signals.failed.emit(error)  # or KeyboardInterrupt reaches the UI thread as a failure too
         else:
             self.signals.done.emit(result)
 

@@ -13,6 +13,7 @@ from a2i_studio.audio.features import (
     IMAGEBIND_STD,
     VGGISH_MIN_SAMPLES,
     fft_frames,
+    imagebind_clip_bounds,
     imagebind_fbank,
     kaldi_fbank,
     mel_spectrogram_db,
@@ -157,25 +158,57 @@ def test_kaldi_fbank_keeps_the_empty_bands_torchaudio_keeps() -> None:
     assert empty_bands.tolist() == [3]  # 97-141 mel (about 65-94 Hz) falls between the 62.5 and 93.75 Hz FFT bins
 
 
+def test_imagebind_clip_bounds_follow_the_official_float_arithmetic() -> None:
+    # 7.3 s at 44.1 kHz resampled: 116799 samples. (7.2999375 - 2) / 2 s is 2.64996875 s in exact
+    # arithmetic, but the float subtraction lands a hair below, so int(t * 16000) gives 42399, not 42400.
+    assert imagebind_clip_bounds(116_799) == [(0, 32_000), (42_399, 74_399), (84_799, 116_799)]
+    assert imagebind_clip_bounds(80_000) == [(0, 32_000), (24_000, 56_000), (48_000, 80_000)]
+    assert imagebind_clip_bounds(24_000) == [(0, 24_000)] * 3  # shorter than a clip: the whole waveform, clamped
+    assert imagebind_clip_bounds(80_000, clips=1) == [(0, 32_000)]
+    assert imagebind_clip_bounds(80_000, clips=4) == [(0, 32_000), (16_000, 48_000), (32_000, 64_000), (48_000, 80_000)]
+
+
+def _imagebind_reference(waveform: np.ndarray, starts: list[int]) -> np.ndarray:
+    """ImageBind's loop in float64: in-place mean removal over all channels, fbank of channel 0, pad, normalise."""
+    waveform = np.atleast_2d(waveform).astype(np.float64)
+    clips = []
+    for start in starts:
+        window = waveform[:, start : start + 32_000]
+        window -= window.mean()  # a view: later overlapping windows see this
+        fbank = _torchaudio_fbank_reference(window[0], 128).T  # [128, frames]
+        fbank = np.pad(fbank, ((0, 0), (0, 204 - fbank.shape[1])))  # ImageBind pads with zeros in the log domain
+        clips.append((fbank - IMAGEBIND_MEAN) / IMAGEBIND_STD)
+    return np.stack(clips)
+
+
 def test_imagebind_fbank_samples_three_clips_like_imagebind() -> None:
     samples = signal(5.0)
     got = imagebind_fbank(torch.from_numpy(samples))
     assert got.shape == (3, 1, 128, 204)
-    # pytorchvideo's ConstantClipsPerVideoSampler: starts at i * (5 s - 2 s) / 2.
-    for clip, start in enumerate((0, 24_000, 48_000)):
-        window = samples[start : start + 32_000].astype(np.float64)
-        fbank = _torchaudio_fbank_reference(window - window.mean(), 128).T  # [128, 198]
-        expected = np.pad(fbank, ((0, 0), (0, 6)))  # ImageBind pads 198 frames to 204 with zeros
-        expected = (expected - IMAGEBIND_MEAN) / IMAGEBIND_STD
-        # float32 vs float64: 1e-3 on values of order 1 after dividing by the std of 9.1.
-        np.testing.assert_allclose(got[clip, 0].numpy(), expected, rtol=0, atol=1e-3)
+    # Starts at i * (5 s - 2 s) / 2; the clips overlap, so each sees the previous clips' mean removal.
+    expected = _imagebind_reference(samples, [0, 24_000, 48_000])
+    # float32 vs float64: 1e-3 on values of order 1 after dividing by the std of 9.1.
+    np.testing.assert_allclose(got[:, 0].numpy(), expected, rtol=0, atol=1e-3)
+    independent = _imagebind_reference(samples[None, 48_000:], [0])  # the last clip with only its own mean removed
+    assert np.abs(got[2, 0].numpy() - independent[0]).max() > 1e-3
+
+
+def test_imagebind_fbank_reads_channel_zero_after_removing_the_mean_of_all_channels() -> None:
+    left, right = signal(3.0, seed=1), 0.5 + signal(3.0, seed=2)  # the right channel carries a DC offset
+    stereo = np.stack([left, right])
+    got = imagebind_fbank(torch.from_numpy(stereo), clips=2)
+    np.testing.assert_allclose(got[:, 0].numpy(), _imagebind_reference(stereo, [0, 16_000]), rtol=0, atol=1e-3)
+    alone = imagebind_fbank(torch.from_numpy(left), clips=2)
+    assert torch.amax(torch.abs(got - alone)) > 0.01  # the shared mean is not the left channel's own
+    assert np.array_equal(stereo[1], 0.5 + signal(3.0, seed=2))  # the caller's waveform is left as it was
 
 
 def test_imagebind_fbank_of_a_short_clip_repeats_and_pads() -> None:
     samples = signal(1.0)
     got = imagebind_fbank(torch.from_numpy(samples))
     assert got.shape == (3, 1, 128, 204)
-    torch.testing.assert_close(got[0], got[2], rtol=0, atol=0)
+    # The same samples each time, but the in-place mean removal runs again on the already centred clip.
+    torch.testing.assert_close(got[0], got[2], rtol=0, atol=1e-4)
     padding = torch.full((128, 106), -IMAGEBIND_MEAN / IMAGEBIND_STD)
     torch.testing.assert_close(got[0, 0, :, 98:], padding, rtol=0, atol=1e-6)
 

@@ -117,3 +117,14 @@ def test_church_and_city_keep_their_signature_when_averaged_over_layouts() -> No
 def test_nonsense_sizes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="n >= 1"):
         make_soundscapes(tmp_path, n=0)
+
+
+def test_the_shipped_sample_sounds_are_what_their_readme_says_made_them(tmp_path: Path) -> None:
+    from a2i_studio import config
+
+    shipped = config.resources_dir() / "sounds"
+    for label in ("rain", "forest", "beach", "thunderstorm"):
+        item = make_item(tmp_path, LABELS.index(label) + 40, seed=7, seconds=5.0)
+        assert item.audio.read_bytes() == (shipped / f"{label}.wav").read_bytes(), label
+        if label == "beach":
+            assert item.image is not None and item.image.read_bytes() == (shipped / "beach.png").read_bytes()

@@ -81,6 +81,11 @@ class WeightyGenerator(Generator):
 
 
 @hookimpl
+def a2i_register_spaces(registry: Any) -> None:
+    registry.add_space(TOY)
+
+
+@hookimpl
 def a2i_register_components(registry: Any) -> None:
     registry.add_generator(SlowGenerator())
     registry.add_generator(OomGenerator())

@@ -19,9 +19,13 @@ def test_broken_plugins_are_listed_as_disabled_with_their_error(
     start_window: Callable[..., MainWindow], drop_in: Callable[[str], Path]
 ) -> None:
     drop_in("broken_import")
+    drop_in("exit_at_import")  # sys.exit(0) while importing: disabled, the app keeps going
     drop_in("broken_hook")
+    drop_in("slow_import")
     window = start_window()
-    assert sum("See Tools > Plugins" in text for text in window.notices.texts()) == 2
+    texts = window.notices.texts()
+    assert sum("See Tools > Plugins" in text for text in texts) == 4
+    assert any(text.startswith("Plugin slow_import: importing it took") for text in texts)
     window.menu_actions["plugins"].trigger()
     dialog = window.dialogs["plugins"]
     assert isinstance(dialog, PluginsDialog) and dialog.isVisible()
@@ -29,12 +33,19 @@ def test_broken_plugins_are_listed_as_disabled_with_their_error(
     assert row is not None and row.text(4) == "failed (disabled)" and row.text(3) == "drop-in"
     dialog.tree.setCurrentItem(row)
     details = dialog.details.toPlainText()
-    assert "failed to import broken_import.py: this plugin is broken on purpose" in details
+    assert "failed while importing broken_import.py: RuntimeError: this plugin is broken on purpose" in details
     assert "Traceback (most recent call last)" in details
+    exiting = dialog.row("exit_at_import")
+    assert exiting is not None and exiting.text(4) == "failed (disabled)"
     hook = dialog.row("broken_hook")
-    assert hook is not None and hook.text(4) == "failed (disabled)" and hook.text(5) == "—"
+    assert hook is not None and hook.text(4) == "failed (disabled)" and hook.text(6) == "—"
     toy = dialog.row("toy_plugin")
-    assert toy is not None and toy.text(4) == "active" and toy.text(5) == "encoder:toy-proj, generator:toy-gen"
+    assert toy is not None and toy.text(4) == "active" and toy.text(6) == "encoder:toy-proj, generator:toy-gen"
+    slow = dialog.row("slow_import")
+    assert slow is not None and slow.text(4) == "active, 1 problem" and slow.text(5).endswith(" s (slow)")
+    assert float(slow.text(5).split()[0]) > 1.0
+    dialog.tree.setCurrentItem(slow)
+    assert "Problem: importing it took" in dialog.details.toPlainText()
 
 
 def test_plugins_dialog_warns_and_disabling_applies_on_the_next_start(

@@ -59,6 +59,7 @@ class OtherGenerator(Generator):
 
 def chains() -> list:
     registry = Registry()
+    registry.add_space(SPACE)
     registry.add_encoder(FormEncoder())
     registry.add_generator(FormGenerator())
     registry.add_generator(OtherGenerator())

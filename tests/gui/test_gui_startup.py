@@ -1,4 +1,4 @@
-"""Start-up: the first window is painted before torch is imported."""
+"""Start-up: the first window is painted before torch is imported, and plugins cannot hold it up."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from pytestqt.qtbot import QtBot
 
 from a2i_studio.gui.app import EXIT_AFTER_PAINT
 
@@ -21,3 +23,27 @@ def test_first_window_is_painted_before_torch_is_imported(clip: Path) -> None:
     report = json.loads(line.removeprefix("first-paint "))
     assert report["torch"] is False
     assert report["numpy"] is False and report["pyqtgraph"] is False  # they load after the first paint too
+
+
+def test_a_plugin_exiting_in_a_worker_is_a_failure_the_ui_hears(qtbot: QtBot) -> None:
+    from a2i_studio.gui.workers import start_task
+
+    outcomes: list[BaseException] = []
+    with qtbot.waitSignal(start_task(lambda: sys.exit(3), on_done=print, on_failed=outcomes.append).signals.failed):
+        pass
+    assert isinstance(outcomes[0], SystemExit) and outcomes[0].code == 3
+
+
+def test_the_chain_panel_says_why_when_the_plugins_cannot_load(
+    qtbot: QtBot, app_dirs: dict[str, Path], clip: Path
+) -> None:
+    from a2i_studio.gui.main_window import MainWindow
+
+    app_dirs["config"].mkdir(parents=True, exist_ok=True)
+    (app_dirs["config"] / "settings.json").write_text("{not json")
+    window = MainWindow(files=[clip])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.chain_panel is not None and window.chain_panel.note.text().startswith("No chains"))
+    assert window.chain_panel is not None and not window.chain_panel.generate_button.isEnabled()
+    assert "settings" in window.chain_panel.note.text()

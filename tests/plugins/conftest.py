@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from a2i_studio.core import Registry
+from a2i_studio.testing import load_plugins
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -165,8 +166,8 @@ def tiny_vggish(app_dirs: dict[str, Path]) -> torch.nn.Module:
     rng = np.random.default_rng(0)
     pca = {"pca_eigen_vectors": rng.standard_normal((128, 128)) * 0.1, "pca_means": rng.standard_normal(128) * 0.01}
     torch.save(pca, folder / "vggish_pca_params-970ea276.pth")
-    model.pproc._pca_matrix.copy_(torch.as_tensor(pca["pca_eigen_vectors"]))
-    model.pproc._pca_means.copy_(torch.as_tensor(pca["pca_means"]).reshape(-1, 1))
+    model.pproc.pca_eigen_vectors.copy_(torch.as_tensor(pca["pca_eigen_vectors"]))
+    model.pproc.pca_means.copy_(torch.as_tensor(pca["pca_means"]).reshape(-1, 1))
     return model
 
 
@@ -177,13 +178,7 @@ def registry() -> Registry:
     import a2i_plugins.mlp_adapter
     import a2i_plugins.vggish
 
-    registry = Registry()
-    for plugin in (a2i_plugins.vggish, a2i_plugins.mlp_adapter, a2i_plugins.diffusion):
-        registry.current_plugin = plugin.__name__
-        plugin.a2i_register_components(registry)
-        if hasattr(plugin, "a2i_register_trainers"):
-            plugin.a2i_register_trainers(registry)
-    return registry
+    return load_plugins(a2i_plugins.vggish, a2i_plugins.mlp_adapter, a2i_plugins.diffusion).registry
 
 
 @pytest.fixture
@@ -202,15 +197,17 @@ def _write_adapter(
     padding: str = "zeros",
 ) -> Path:
     """Save a randomly initialised MLP adapter into ``models_dir/adapters``."""
-    from a2i_plugins.mlp_adapter import FORMAT, SPACES
+    from a2i_plugins.mlp_adapter import FORMAT
     from a2i_plugins.mlp_adapter._network import AdapterNetwork, input_dim, save_adapter
+
+    spaces = Registry()  # the built-in spaces, by name
 
     torch.manual_seed(1)
     config = {
         "format": FORMAT, "id": adapter_id, "input_space": input_space, "output_space": output_space,
-        "input_dim": input_dim(SPACES[input_space]), "hidden": [16], "dropout": 0.0, "norm": "layer",
+        "input_dim": input_dim(spaces.space(input_space)), "hidden": [16], "dropout": 0.0, "norm": "layer",
         "target": target, "tokens": tokens, "padding": padding, "encoder": "vggish", "encoder_params": {},
         "generator": "sd15", "generator_model": "", "captions": "", "metrics": {},
     }
-    network = AdapterNetwork(config, SPACES[output_space])
+    network = AdapterNetwork(config, spaces.space(output_space))
     return save_adapter(network, models_dir / "adapters")

@@ -1,25 +1,27 @@
-"""ImageBind audio encoder: official key names, checkpoint extraction, attention, embeddings, fbank frontend."""
+"""ImageBind audio encoder: official key names, checkpoint extraction, attention, embeddings, official frontend."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
-import kaldi_native_fbank as knf
 import numpy as np
 import pytest
 import torch
+from _golden import NAMES, audio_path, compare, imagebind
 from _unclip_fixtures import TINY_IMAGEBIND, install_tiny_imagebind, write_tiny_imagebind_checkpoint
 
 from a2i_plugins.imagebind import IMAGEBIND_AUDIO_FILE, ImageBindAudioEncoder, extract_audio_weights
 from a2i_plugins.imagebind._model import ImageBindAudio, ImageBindAudioConfig, SelfAttentionWithBiasKV
 from a2i_plugins.imagebind._weights import model_from_state_dict
-from a2i_studio.core import IMAGEBIND_AUDIO, RunContext
+from a2i_studio.cli import main
+from a2i_studio.core import IMAGEBIND_AUDIO, RunContext, WeightExtractor
 from a2i_studio.errors import CheckpointError, WeightsMissing
 from a2i_studio.weights import load_state_dict
 
 KEYS_FILE = Path(__file__).parent / "data" / "imagebind_audio_keys.txt"
 CTX = RunContext(device="cpu", dtype="float32", seeds=(0,))
+PARAMS = {"clips": 3, "channels": "first"}
 
 
 def _official_shapes() -> dict[str, tuple[int, ...]]:
@@ -65,17 +67,23 @@ def test_attention_matches_torch_multihead_attention_with_bias_kv() -> None:
     torch.testing.assert_close(ours(tokens), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_extracting_the_audio_tower_keeps_only_its_tensors(tmp_path: Path, app_dirs: dict[str, Path]) -> None:
+def test_extracting_the_audio_tower_keeps_only_its_tensors(
+    tmp_path: Path, app_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     state = write_tiny_imagebind_checkpoint(tmp_path / "imagebind_huge.pth")
     target = extract_audio_weights(tmp_path / "imagebind_huge.pth", tmp_path / "audio.safetensors")
     extracted = load_state_dict(target)
     assert sorted(extracted) == sorted(state)
     assert all(torch.equal(extracted[key], state[key]) for key in state)
-    # `a2i models extract imagebind FILE` puts it where the encoder looks first; the .pth is then not needed.
+    # `a2i models extract imagebind FILE` finds the declared WeightExtractor interface and puts the tower
+    # where the encoder looks first; the .pth is then not needed.
+    assert isinstance(ImageBindAudioEncoder(), WeightExtractor)
+    assert main(["models", "extract", "imagebind", str(tmp_path / "imagebind_huge.pth")]) == 0
+    written = app_dirs["models"] / "encoders" / IMAGEBIND_AUDIO_FILE
+    assert capsys.readouterr().out == f"Wrote {written}\n"
+    assert main(["models", "extract", "mfcc", str(tmp_path / "imagebind_huge.pth")]) == 1
+    assert capsys.readouterr().err == "error: mfcc has nothing to extract; use 'a2i models download mfcc'.\n"
     encoder = ImageBindAudioEncoder()
-    assert encoder.extract_weights(tmp_path / "imagebind_huge.pth") == (
-        app_dirs["models"] / "encoders" / IMAGEBIND_AUDIO_FILE
-    )
     encoder.load("cpu", "float32")
     (tmp_path / "broken.pth").write_bytes(b"<html>not found</html>")
     with pytest.raises(CheckpointError, match="does not hold torch pickle data"):
@@ -90,16 +98,16 @@ def test_encoder_extracts_on_first_load_and_averages_normalised_clip_embeddings(
     assert (encoders / IMAGEBIND_AUDIO_FILE).is_file()
     rng = np.random.default_rng(0)
     samples = (0.3 * np.sin(np.arange(5 * 16_000) * 0.05) + 0.05 * rng.standard_normal(5 * 16_000)).astype(np.float32)
-    embedding = encoder.encode(samples, {"clips": 3}, CTX)
+    embedding = encoder.encode(samples, PARAMS, CTX)
     IMAGEBIND_AUDIO.check(embedding, "imagebind", "output")
     model = model_from_state_dict(state, "reference")
     with torch.no_grad():
-        per_clip = model(encoder.features(samples, 3))
+        per_clip = model(encoder.frontend(samples, PARAMS))
     assert per_clip.shape == (3, 1024)
     torch.testing.assert_close(per_clip.norm(dim=-1), torch.full((3,), 20.0))
     torch.testing.assert_close(embedding, per_clip.mean(dim=0))
     assert 0 < embedding.norm() < 20  # the clips differ, so their mean is shorter than each
-    one = encoder.encode(samples, {"clips": 1}, CTX)
+    one = encoder.encode(samples, {**PARAMS, "clips": 1}, CTX)
     torch.testing.assert_close(one, per_clip[0])
 
 
@@ -108,7 +116,7 @@ def test_tiny_configuration_keeps_the_real_head_width(app_dirs: dict[str, Path])
     assert state["modality_heads.audio.2.weight"].shape == (1024, TINY_IMAGEBIND["embed_dim"])
     encoder = ImageBindAudioEncoder()
     encoder.load("cpu", "float32")
-    embedding = encoder.encode(np.zeros(8_000, np.float32), {"clips": 2}, CTX)  # 0.5 s: shorter than a window
+    embedding = encoder.encode(np.zeros(8_000, np.float32), {**PARAMS, "clips": 2}, CTX)  # 0.5 s: under a window
     assert embedding.shape == (1024,)
     torch.testing.assert_close(embedding.norm(), torch.tensor(20.0))  # both windows are the whole clip
 
@@ -123,48 +131,40 @@ def test_missing_weights_name_the_checkpoint_and_the_download_command(app_dirs: 
     )
 
 
-def _kaldi_fbank(window: np.ndarray, bins: int) -> np.ndarray:
-    """torchaudio's Kaldi fbank with ImageBind's options, in float64 numpy."""
-    frames = np.lib.stride_tricks.sliding_window_view(window.astype(np.float64), 400)[::160].copy()
-    frames -= frames.mean(axis=1, keepdims=True)
-    frames = frames - 0.97 * np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
-    power = np.abs(np.fft.rfft(frames * np.hanning(400), 512)) ** 2
-    return np.log(np.maximum(power @ _htk_banks(bins).T, np.finfo(np.float32).eps))
+@pytest.mark.parametrize("name", NAMES)
+def test_frontend_gives_imagebinds_input_for_every_golden_file(name: str) -> None:
+    encoder = ImageBindAudioEncoder()
+    got = encoder.frontend(encoder.read(audio_path(name)).samples, PARAMS)
+    expected = imagebind()[name]
+    assert got.dtype == torch.float32
+    assert got.shape == expected.shape == (3, 1, 128, 204)
+    largest, mean, _ = compare(got.numpy(), expected)
+    # The golden README's tolerances; d_ is already at 16 kHz, so it tests the fbank and clips without resampling.
+    assert largest < (1e-3 if name.startswith("d_") else 5e-3)
+    assert mean < 1e-4
 
 
-def _htk_banks(bins: int) -> np.ndarray:
-    def mel(hz: np.ndarray) -> np.ndarray:
-        return 1127.0 * np.log(1.0 + hz / 700.0)
-
-    low, high = mel(np.array(20.0)), mel(np.array(8000.0))
-    delta = (high - low) / (bins + 1)
-    fft_mel = mel(16_000 / 512 * np.arange(256))
-    banks = np.zeros((bins, 257))
-    for band in range(bins):
-        left, centre, right = (low + (band + offset) * delta for offset in range(3))
-        rising, falling = (fft_mel - left) / (centre - left), (right - fft_mel) / (right - centre)
-        banks[band, :256] = np.maximum(0.0, np.minimum(rising, falling))
-    return banks
+def test_the_mix_channel_option_hears_both_sides_of_a_stereo_file() -> None:
+    encoder = ImageBindAudioEncoder()
+    stereo = encoder.read(audio_path("a_speech_sweep_stereo_44k1")).samples  # left speech, right a sine sweep
+    assert stereo.shape[0] == 2
+    mixed = encoder.frontend(stereo, {**PARAMS, "channels": "mix"})
+    torch.testing.assert_close(mixed, encoder.frontend(stereo.mean(axis=0), PARAMS))
+    largest, _, _ = compare(mixed.numpy(), imagebind()["a_speech_sweep_stereo_44k1"])
+    assert largest > 1.0  # not what the official pipeline (the left channel alone) gives
+    dual_mono = encoder.read(audio_path("f_chords_dualmono_32k")).samples
+    torch.testing.assert_close(encoder.frontend(dual_mono, {**PARAMS, "channels": "mix"}),
+                               encoder.frontend(dual_mono, PARAMS), rtol=0, atol=1e-5)
 
 
-def test_frontend_reproduces_imagebinds_clips_with_kaldi_fbank() -> None:
-    rng = np.random.default_rng(1)
-    t = np.arange(int(4.5 * 16_000)) / 16_000
-    samples = (0.4 * np.sin(2 * np.pi * (300 + 80 * t) * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
-    # The reference agrees with kaldi-native-fbank where Kaldi accepts the setting (it refuses 128 bins at 16 kHz).
-    options = knf.FbankOptions()
-    options.frame_opts.samp_freq, options.frame_opts.dither, options.frame_opts.window_type = 16_000, 0.0, "hanning"
-    options.mel_opts.num_bins = 80
-    online = knf.OnlineFbank(options)
-    online.accept_waveform(16_000, samples[:32_000].tolist())
-    online.input_finished()
-    kaldi = np.stack([online.get_frame(i) for i in range(online.num_frames_ready)])
-    np.testing.assert_allclose(_kaldi_fbank(samples[:32_000], 80), kaldi, rtol=0, atol=3e-3)
-    # ImageBind: 3 windows of 2 s starting at i * (4.5 s - 2 s) / 2, mean removed, fbank, padded to 204, normalised.
-    got = ImageBindAudioEncoder().features(samples, 3).numpy()
-    assert got.shape == (3, 1, 128, 204)
-    for clip, start in enumerate((0, 20_000, 40_000)):
-        window = samples[start : start + 32_000].astype(np.float64)
-        fbank = _kaldi_fbank(window - window.mean(), 128).T  # 128 bands x 198 frames
-        padded = np.pad(fbank, ((0, 0), (0, 204 - fbank.shape[1])))
-        np.testing.assert_allclose(got[clip, 0], (padded + 4.268) / 9.138, rtol=0, atol=2e-3)
+def test_encoder_embeds_the_golden_input_with_the_tiny_tower(app_dirs: dict[str, Path]) -> None:
+    state = install_tiny_imagebind(app_dirs["models"])
+    encoder = ImageBindAudioEncoder()
+    encoder.load("cpu", "float32")
+    model = model_from_state_dict(state, "reference")
+    for name in ("a_speech_sweep_stereo_44k1", "b_speech_mono_22k05"):
+        embedding = encoder.encode(encoder.read(audio_path(name)).samples, PARAMS, CTX)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(imagebind()[name])).mean(dim=0)
+        largest, _, cosine = compare(embedding.numpy(), expected.numpy())
+        assert cosine > 0.99999 and largest < 1e-3

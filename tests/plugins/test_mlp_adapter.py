@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +13,10 @@ import soundfile
 import torch
 from PIL import Image
 
-from a2i_plugins.mlp_adapter import SPACES
 from a2i_plugins.mlp_adapter._network import AdapterNetwork, load_adapter, save_adapter
 from a2i_studio.cli import main
-from a2i_studio.core import CLIP_TEXT_SD15, SD3_TEXT, VGGISH, Registry, RunContext, find_chains
+from a2i_studio.core import CLIP_TEXT_SD15, SD3_TEXT, VGGISH, RunContext, find_chains
+from a2i_studio.testing import load_plugins
 
 CTX = RunContext("cpu", "float32", (0,))
 
@@ -33,25 +32,50 @@ def _config(**changes: object) -> dict[str, object]:
 
 
 def test_one_adapter_per_file_with_the_spaces_its_config_records(
-    write_adapter: Callable[..., Path], app_dirs: dict[str, Path], caplog: pytest.LogCaptureFixture
+    write_adapter: Callable[..., Path], app_dirs: dict[str, Path]
 ) -> None:
     import a2i_plugins.mlp_adapter
 
-    empty = Registry()
-    a2i_plugins.mlp_adapter.a2i_register_components(empty)
-    assert empty.adapters == []  # no adapter files, no adapters
+    empty = load_plugins(a2i_plugins.mlp_adapter)
+    assert empty.registry.adapters == [] and empty.records[0].warnings == []  # no adapter files, no adapters
     write_adapter("mlp-vggish-sd15", "vggish", "clip-text/sd15")
     write_adapter("mlp-vggish-sd3", "vggish-sequence", "sd3-text", target="pooled")
-    (app_dirs["models"] / "adapters" / "broken.json").write_text("{not json")
-    registry = Registry()
-    with caplog.at_level(logging.WARNING):
-        a2i_plugins.mlp_adapter.a2i_register_components(registry)
+    folder = app_dirs["models"] / "adapters"
+    (folder / "broken.json").write_text("{not json")
+    (folder / "elsewhere.json").write_text(json.dumps(_config(id="mlp-else", input_space="vggish-v2")))
+    manager = load_plugins(a2i_plugins.mlp_adapter)
+    registry = manager.registry
     assert [(a.id, a.input_space.name, a.output_space.name) for a in registry.adapters] == [
         ("mlp-vggish-sd15", "vggish", "clip-text/sd15"),
         ("mlp-vggish-sd3", "vggish-sequence", "sd3-text"),
     ]
-    assert "Skipping adapter config" in caplog.text and "broken.json" in caplog.text
     assert registry.adapters[0].weights[0].filename == "mlp-vggish-sd15.safetensors"
+    record = manager.records[0]
+    assert record.status == "active"
+    assert [warning.split(":")[0] for warning in record.warnings] == [
+        f"skipped the adapter config {folder / 'broken.json'}",
+        f"skipped the adapter config {folder / 'elsewhere.json'}",
+    ]
+    assert record.warnings[1].endswith("its input_space 'vggish-v2' is a space no installed plugin declares.")
+
+
+def test_a_duplicate_adapter_id_skips_that_file_not_the_plugin(
+    write_adapter: Callable[..., Path], app_dirs: dict[str, Path]
+) -> None:
+    import a2i_plugins.mlp_adapter
+
+    folder = app_dirs["models"] / "adapters"
+    write_adapter("mlp-a", "vggish", "clip-text/sd15")
+    write_adapter("mlp-b", "vggish", "clip-text/sd15")
+    copy = json.loads((folder / "mlp-a.json").read_text())
+    (folder / "mlp-c.json").write_text(json.dumps(copy))  # a second file claiming the id mlp-a
+    manager = load_plugins(a2i_plugins.mlp_adapter)
+    assert [adapter.id for adapter in manager.registry.adapters] == ["mlp-a", "mlp-b"]
+    assert [trainer.id for trainer in manager.registry.trainers] == ["adapter"]
+    assert manager.records[0].warnings == [
+        f"skipped the adapter config {folder / 'mlp-c.json'}: its id 'mlp-a' is also the id of mlp-a.json; "
+        "give one of them another id (its 'id' and file names)."
+    ]
 
 
 def test_first_n_target_pads_with_the_empty_prompt_and_round_trips(tmp_path: Path) -> None:
@@ -88,14 +112,13 @@ def test_adapter_component_maps_a_vggish_vector_to_sd15_space(write_adapter: Cal
     import a2i_plugins.mlp_adapter
 
     write_adapter("mlp-vggish-sd15", "vggish", "clip-text/sd15", padding="zeros", tokens=4)
-    registry = Registry()
-    a2i_plugins.mlp_adapter.a2i_register_components(registry)
+    registry = load_plugins(a2i_plugins.mlp_adapter).registry
     adapter = registry.adapters[0]
     adapter.load("cpu", "float32")
     value = adapter.adapt(torch.randn(128), {}, CTX)
     CLIP_TEXT_SD15.check(value, adapter.id, "output")
     assert torch.count_nonzero(value[:4]) == 4 * 768 and torch.count_nonzero(value[4:]) == 0
-    assert SPACES["vggish"] == VGGISH
+    assert registry.space("vggish") == VGGISH  # adapter configs name spaces, the registry knows them by name
 
 
 def _synthetic_dataset(folder: Path) -> Path:
@@ -143,9 +166,7 @@ def test_training_through_the_cli_lowers_val_loss_and_registers_the_adapter(
     caches = sorted(path.name.split("-")[0] for path in (out / "cache").iterdir())
     assert caches == ["features", "targets"]
 
-    registry = Registry()
-    for plugin in (a2i_plugins.vggish, a2i_plugins.mlp_adapter, a2i_plugins.diffusion):
-        plugin.a2i_register_components(registry)
+    registry = load_plugins(a2i_plugins.vggish, a2i_plugins.mlp_adapter, a2i_plugins.diffusion).registry
     adapter = registry.get("adapter", "mlp-vggish-sd15")
     assert adapter is not None
     assert adapter.config["metrics"]["val_mse"] == pytest.approx(metrics["val_mse"])  # type: ignore[attr-defined]

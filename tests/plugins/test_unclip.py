@@ -17,6 +17,7 @@ from a2i_studio.cli import main
 from a2i_studio.core import Progress, Registry, RunContext, resolve_params
 from a2i_studio.engine import Engine, GenerationRequest
 from a2i_studio.errors import ParamError
+from a2i_studio.testing import load_plugins
 
 CHAIN = "imagebind>unclip"
 SMALL = {"width": 32, "height": 32, "steps": 2}
@@ -40,11 +41,7 @@ def _pixels(image: object) -> np.ndarray:
 @pytest.fixture
 def registry() -> Registry:
     """The imagebind and unclip plugins' components, registered through their hooks."""
-    registry = Registry()
-    for plugin in (a2i_plugins.imagebind, a2i_plugins.unclip):
-        registry.current_plugin = plugin.__name__
-        plugin.a2i_register_components(registry)
-    return registry
+    return load_plugins(a2i_plugins.imagebind, a2i_plugins.unclip).registry
 
 
 @pytest.fixture
@@ -70,7 +67,7 @@ def test_audio_to_image_through_the_engine_reproduces_each_seed_alone(
     alone = engine.generate(GenerationRequest(audio=rain, chain=CHAIN, seed=6, params=params))
     assert np.array_equal(_pixels(alone[0].image), _pixels(batch[1].image))
     assert batch[0].recipe["params"]["unclip"]["model"] == "stabilityai/stable-diffusion-2-1-unclip"
-    assert batch[0].recipe["params"]["imagebind"] == {"clips": 3}
+    assert batch[0].recipe["params"]["imagebind"] == {"clips": 3, "channels": "first"}
     # Another sound gives another picture from the same seed.
     birds = write_audio(tmp_path / "birds.wav", 3.0, 2500.0, seed=1)
     other = engine.generate(GenerationRequest(audio=birds, chain=CHAIN, seed=5, params=params))

@@ -22,18 +22,14 @@ from a2i_plugins.unclip import UnclipGenerator
 from a2i_studio.core import CancelToken, Progress, Registry, RunContext, resolve_params
 from a2i_studio.datasets import PairedItem, write_metadata
 from a2i_studio.errors import Cancelled, DatasetError
+from a2i_studio.testing import load_plugins
 
 TINY = {"resolution": 32, "batch_size": 2, "epochs": 1, "preview_every": 1, "preview_steps": 2, "clips": 1}
 
 
 @pytest.fixture
 def registry() -> Registry:
-    registry = Registry()
-    for plugin in (a2i_plugins.imagebind, a2i_plugins.unclip):
-        registry.current_plugin = plugin.__name__
-        plugin.a2i_register_components(registry)
-    a2i_plugins.unclip.a2i_register_trainers(registry)
-    return registry
+    return load_plugins(a2i_plugins.imagebind, a2i_plugins.unclip).registry
 
 
 @pytest.fixture

@@ -97,17 +97,18 @@ def test_audio_conditioning_trains_through_the_generation_chain(
     import a2i_plugins.diffusion
     import a2i_plugins.features
     import a2i_plugins.mlp_adapter
-    from a2i_plugins.mlp_adapter import FORMAT, SPACES
+    from a2i_plugins.mlp_adapter import FORMAT
     from a2i_plugins.mlp_adapter._network import AdapterNetwork, input_dim, save_adapter
+    from a2i_studio.core import CLIP_TEXT_SD15, FFT_FRAMES
 
     torch.manual_seed(1)
     adapter = {
         "format": FORMAT, "id": "mlp-fft-sd15", "input_space": "fft-frames", "output_space": "clip-text/sd15",
-        "input_dim": input_dim(SPACES["fft-frames"]), "hidden": [16], "dropout": 0.0, "norm": "layer",
+        "input_dim": input_dim(FFT_FRAMES), "hidden": [16], "dropout": 0.0, "norm": "layer",
         "target": "first-n", "tokens": 4, "padding": "zeros", "encoder": "fft", "encoder_params": {},
         "generator": "sd15", "generator_model": "", "captions": "", "metrics": {},
     }
-    save_adapter(AdapterNetwork(adapter, SPACES["clip-text/sd15"]), app_dirs["models"] / "adapters")
+    save_adapter(AdapterNetwork(adapter, CLIP_TEXT_SD15), app_dirs["models"] / "adapters")
     registry = Registry()
     for plugin in (a2i_plugins.features, a2i_plugins.mlp_adapter, a2i_plugins.diffusion):
         plugin.a2i_register_components(registry)

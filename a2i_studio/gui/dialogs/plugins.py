@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from a2i_studio import config
+from a2i_studio.plugins import SLOW_IMPORT_SECONDS
 
 if TYPE_CHECKING:
     from a2i_studio.plugins import PluginRecord
@@ -30,7 +31,7 @@ PLUGINS_WARNING = (
     "change your files. Install plugins only from people you trust. Enabling or disabling a plugin takes "
     "effect the next time a2i-studio starts."
 )
-COLUMNS = ("enabled", "plugin", "version", "source", "status", "components")
+COLUMNS = ("enabled", "plugin", "version", "source", "status", "import", "components")
 
 
 class PluginsDialog(QDialog):
@@ -53,14 +54,18 @@ class PluginsDialog(QDialog):
         self.tree.setRootIsDecorated(False)
         disabled = set(config.load_settings().get("disabled_plugins", []))
         for record in self.records:
-            status = "failed (disabled)" if record.status == "failed" else record.status
             row = QTreeWidgetItem(
-                ["", record.name, record.version, record.source, status, ", ".join(record.components) or "—"]
+                [
+                    "", record.name, record.version, record.source, _status(record), _import_time(record),
+                    ", ".join(record.components) or "—",
+                ]
             )
             row.setCheckState(0, Qt.CheckState.Unchecked if record.name in disabled else Qt.CheckState.Checked)
             row.setToolTip(1, record.location)
-            if record.error:
-                row.setToolTip(4, record.error)
+            if record.error or record.warnings:
+                row.setToolTip(4, record.error or "\n".join(record.warnings))
+            if record.import_seconds is not None and record.import_seconds > SLOW_IMPORT_SECONDS:
+                row.setToolTip(5, f"Slower than {SLOW_IMPORT_SECONDS:g} s: every start waits for this plugin.")
             self.tree.addTopLevelItem(row)
         for column in range(len(COLUMNS)):
             self.tree.resizeColumnToContents(column)
@@ -92,6 +97,12 @@ class PluginsDialog(QDialog):
             return
         record = self.records[self.tree.indexOfTopLevelItem(current)]
         lines = [f"{record.name} {record.version}".strip(), f"source: {record.source}", f"location: {record.location}"]
+        if record.import_seconds is not None:
+            lines.append(f"import time: {record.import_seconds:.2f} s")
+        if record.spaces:
+            lines.append(f"spaces: {', '.join(record.spaces)}")
+        if record.warnings:
+            lines += ["", *(f"Problem: {warning}" for warning in record.warnings)]
         if record.error:
             lines += ["", record.error]
         if record.traceback:
@@ -110,3 +121,18 @@ class PluginsDialog(QDialog):
             disabled.add(name)
         settings["disabled_plugins"] = sorted(disabled)
         config.save_settings(settings)
+
+
+def _status(record: PluginRecord) -> str:
+    if record.status == "failed":
+        return "failed (disabled)"
+    if record.warnings:
+        return f"{record.status}, {len(record.warnings)} problem{'s' if len(record.warnings) > 1 else ''}"
+    return record.status
+
+
+def _import_time(record: PluginRecord) -> str:
+    if record.import_seconds is None:
+        return "—"
+    slow = " (slow)" if record.import_seconds > SLOW_IMPORT_SECONDS else ""
+    return f"{record.import_seconds:.2f} s{slow}"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import torch
 
-from a2i_studio import audio
 from a2i_studio.core import Chain, Registry, RunContext, parse_chain, resolve_params
 from a2i_studio.errors import ParamError
 
@@ -44,9 +43,7 @@ def encode_clips(chain: Chain, clips: Sequence[Path], ctx: RunContext) -> torch.
     values = []
     for index, path in enumerate(clips):
         ctx.report(index, len(clips), f"encoding clip {index + 1} of {len(clips)} with {chain.encoder.id}")
-        clip = audio.load(path, sample_rate=chain.encoder.sample_rate)
-        if clip.duration < chain.encoder.min_seconds:
-            clip = audio.pad_to(clip, chain.encoder.min_seconds)
+        clip = chain.encoder.read(path)
         value = chain.encoder.encode(clip.samples, params[chain.encoder.id], ctx)
         for adapter in chain.adapters:
             adapter.input_space.check(value, adapter.id, "input")

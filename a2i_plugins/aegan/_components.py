@@ -1,0 +1,114 @@
+"""The ``aegan`` generator component: MFCC summary -> image, with the bundled soundscapes model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from a2i_studio import config
+from a2i_studio.core import MFCC_SUMMARY, ChoiceParam, FloatParam, Generator, PathParam, RunContext, WeightSpec
+from a2i_studio.errors import WeightsMissing
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL.Image import Image
+
+    from a2i_plugins.aegan._inference import NumpyAegan
+
+__all__ = ["BUNDLED", "AeganGenerator"]
+
+BUNDLED = WeightSpec(
+    name="aegan-soundscapes",
+    filename="aegan-soundscapes-64.safetensors",
+    description="AE-GAN trained on 1,000 procedural soundscapes (8 scene classes), 64x64, float16",
+    size_bytes=5_113_222,
+    sha256="dd41cf33aaa6263aea5035707134fbcc4a3145a2cb540d6df7f55859543b81f1",
+    bundled=config.resources_dir() / "aegan" / "aegan-soundscapes-64.safetensors",
+)
+"""The model ``a2i generate`` uses by default; see a2i_resources/aegan/MODEL_CARD.md."""
+
+
+class AeganGenerator(Generator):
+    """The MFCC AE-GAN of Vuruma (seed 003): an MLP encoder and a transposed-convolution generator.
+
+    The network is deterministic given the audio. So that each seed gives its own
+    image, ``variation`` adds Gaussian noise (drawn from the image's seed) to the
+    normalised MFCC summary before the encoder; at ``variation = 0`` every seed
+    gives the same image.
+
+    It runs the trained network in numpy on the CPU (see
+    :mod:`a2i_plugins.aegan._inference`), whatever the device: the model is
+    small enough that starting torch would cost more than the whole run.
+    """
+
+    id = "aegan"
+    name = "AE-GAN (MFCC)"
+    description = "Paints a small scene from 104 MFCC statistics; trained end to end, runs in milliseconds on a CPU."
+    version = "2"  # 2: numpy noise from the seed (other images per seed than version 1's torch noise)
+    input_space = MFCC_SUMMARY
+    needs_torch = False
+    params = (
+        FloatParam("variation", 0.2, "noise added to the normalised sound features; 0: same image for every seed",
+                   minimum=0.0, maximum=3.0),
+        ChoiceParam("size", "native", "output size: the model's own, or upscaled (bicubic) for viewing",
+                    choices=("native", "128", "256", "512")),
+        PathParam("checkpoint", "", "an AE-GAN .safetensors from 'a2i train aegan'; empty: the bundled model",
+                  suffixes=(".safetensors",)),
+    )
+    weights = (BUNDLED,)
+
+    def __init__(self) -> None:
+        self._nets: dict[str, NumpyAegan] = {}
+
+    def load(self, device: str, dtype: str) -> None:
+        """Forget the loaded models; each model file loads on its first use, then stays."""
+        self._nets.clear()
+
+    def unload(self) -> None:
+        """Drop every loaded model."""
+        self._nets.clear()
+
+    def generate(self, value: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
+        """One image per seed from a raw MFCC summary ``value`` of shape ``(104,)``."""
+        import numpy as np
+        from PIL import Image
+
+        net = self._net(params["checkpoint"])
+        # 1. One noise vector per seed, so image i depends on seeds[i] alone.
+        noise = np.stack([rng.standard_normal(value.shape[-1], dtype=np.float32) for rng in ctx.numpy_generators()])
+        features = np.broadcast_to(np.asarray(value, dtype=np.float32), noise.shape)
+        # 2. Run the network and turn [-1, 1] arrays into 8-bit pictures.
+        images = net(features, noise * np.float32(params["variation"]))
+        pixels = np.round((np.clip(images, -1, 1) + 1) * 127.5).astype(np.uint8)
+        pictures = [Image.fromarray(array) for array in pixels]
+        if params["size"] != "native":
+            size = int(params["size"])
+            pictures = [picture.resize((size, size), Image.Resampling.BICUBIC) for picture in pictures]
+        return pictures
+
+    def _net(self, checkpoint: str) -> NumpyAegan:
+        net = self._nets.get(checkpoint)
+        if net is None:
+            from a2i_plugins.aegan._inference import load_model
+
+            net, _ = load_model(self._find(checkpoint))
+            self._nets[checkpoint] = net
+        return net
+
+    @staticmethod
+    def _find(checkpoint: str) -> Path:
+        """The explicit path, else the user's models dir, else the bundled copy."""
+        if checkpoint:
+            path = Path(checkpoint).expanduser()
+            if not path.is_file():
+                raise WeightsMissing(f"AE-GAN checkpoint {path} does not exist; check --param checkpoint=PATH.")
+            return path
+        user_copy = config.models_dir() / BUNDLED.subdir / BUNDLED.filename
+        for candidate in (user_copy, BUNDLED.bundled):
+            if candidate is not None and candidate.is_file():
+                return candidate
+        raise WeightsMissing(
+            f"The bundled AE-GAN model {BUNDLED.filename} is missing (looked in {user_copy} and {BUNDLED.bundled}); "
+            "reinstall a2i-studio or train one with 'a2i train aegan'."
+        )

@@ -1,0 +1,60 @@
+"""The weight-free encoders: the MFCC summary (numpy) and FFT frames."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from a2i_studio.core import FFT_FRAMES, MFCC_SUMMARY, Encoder, RunContext
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+__all__ = ["FftFramesEncoder", "MfccEncoder"]
+
+
+class MfccEncoder(Encoder):
+    """MFCC summary statistics of the whole selection, as a float32 numpy array.
+
+    The numbers of ``a2i_studio.audio.features.mfcc_summary``, computed by
+    ``a2i_studio.audio.features_numpy.mfcc_summary_numpy`` without torch.
+    """
+
+    id = "mfcc"
+    name = "MFCC summary"
+    description = "104 MFCC statistics of the selected audio; no weights."
+    version = "1"
+    output_space = MFCC_SUMMARY
+    sample_rate = 16_000
+    min_seconds = 1.0
+    window_seconds = 4.0
+    needs_torch = False
+
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> np.ndarray:
+        from a2i_studio.audio.features_numpy import mfcc_summary_numpy
+
+        return mfcc_summary_numpy(samples, self.sample_rate)
+
+
+class FftFramesEncoder(Encoder):
+    """The selection cut into 500 sections, magnitude spectrum of each (the pixel transformer's input)."""
+
+    id = "fft"
+    name = "FFT frames"
+    description = "Magnitude spectra of 500 equal sections of the audio; no weights."
+    version = "1"
+    output_space = FFT_FRAMES
+    sample_rate = 16_000
+    min_seconds = 1.0
+    window_seconds = 4.0
+
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> torch.Tensor:
+        import torch
+
+        from a2i_studio.audio.features import fft_frames
+
+        sections, bins = FFT_FRAMES.shape
+        assert sections is not None and bins is not None  # the space has a fixed shape
+        waveform = torch.from_numpy(samples).float()
+        return fft_frames(waveform, sections=sections, bins=bins).to(ctx.device)
