@@ -227,9 +227,11 @@ class Action:
         kind: ``download`` (a bundle, or loose weights), ``train`` (an adapter) or ``install`` (a plugin).
         text: What the user reads, e.g. ``download bundle soundiff (9.6 GB)``.
         bundle: The bundle to download (``download``).
-        trainer: The trainer to run (``train``), and the ``encoder`` and ``generator`` it connects.
+        trainer: The trainer to run (``train``), the ``encoder`` and ``generator`` it connects, and the id
+            the new ``component`` must have for the chain.
         encoder: See ``trainer``.
         generator: See ``trainer``.
+        component: See ``trainer``.
     """
 
     kind: str
@@ -238,6 +240,7 @@ class Action:
     trainer: str = ""
     encoder: str = ""
     generator: str = ""
+    component: str = ""
 
 
 @dataclass(frozen=True)
@@ -264,11 +267,11 @@ class ChainStatus:
     @property
     def reason(self) -> str:
         """One sentence: what is missing (empty when it runs)."""
-        parts = [f"{kind} {component_id} is not installed" for kind, component_id in self.missing_components]
-        parts += [f"{spec.description} ({spec.name}, {format_size(spec.size_bytes)})" for spec in self.missing_weights]
-        if not parts:
-            return ""
-        return "Needs " + "; ".join(parts) + "."
+        parts = [f"{kind} {component_id} (not installed)" for kind, component_id in self.missing_components]
+        if self.missing_weights:
+            names = [f"{spec.name} ({format_size(spec.size_bytes)})" for spec in self.missing_weights]
+            parts.append(f"weights {_and(names)} (not downloaded)")
+        return f"Missing: {'; '.join(parts)}." if parts else ""
 
     @property
     def next_step(self) -> str:
@@ -297,20 +300,24 @@ def _chain_status(registry: Registry, chain_id: str, found: Found) -> ChainStatu
             if found.get(spec.name) is None
         }.values()
     )
-    actions = [_train_action(registry, parts, kind) for kind, _ in missing_components]
+    actions = [_train_action(registry, parts, kind, component_id) for kind, component_id in missing_components]
     actions += _download_actions(registry, missing_weights, found)
     return ChainStatus(chain_id, missing_components, missing_weights, tuple(actions))
 
 
-def _train_action(registry: Registry, parts: list[str], kind: str) -> Action:
+def _train_action(registry: Registry, parts: list[str], kind: str, component_id: str) -> Action:
     trainer = next((trainer for trainer in registry.trainers if trainer.makes == kind), None)
     encoder, generator = parts[0], parts[-1]
     if trainer is None:
-        return Action("install", f"install a plugin that provides the {kind} for {encoder} → {generator}")
+        return Action("install", f"install a plugin that provides the {kind} {component_id}")
     return Action(
         "train", f"train an {kind} for {encoder} → {generator}", trainer=trainer.id, encoder=encoder,
-        generator=generator,
+        generator=generator, component=component_id,
     )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _download_actions(registry: Registry, missing: Iterable[WeightSpec], found: Found) -> list[Action]:

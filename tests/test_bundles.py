@@ -52,8 +52,8 @@ def test_a_bundle_is_checked_when_it_is_added_and_leaves_with_its_plugin() -> No
 
 
 def test_status_before_download_names_sizes_licence_and_what_it_unlocks(registry: Registry) -> None:
-    found = bundles.locate_all(registry)
-    duo, gated = bundles.bundle_statuses(registry, found)
+    statuses = {status.bundle.id: status for status in bundles.bundle_statuses(registry, bundles.locate_all(registry))}
+    duo, gated = statuses["hub-duo"], statuses["hub-gated"]
     assert duo.bundle.id == "hub-duo" and [spec.name for spec in duo.missing] == ["hub-enc", "hub-pipe"]
     assert (duo.size_bytes, duo.missing_bytes, duo.disk_status) == (600_400, 600_400, "not downloaded")
     assert not duo.accepted and [licence.name for licence in duo.bundle.must_accept] == ["Test NC 1.0"]
@@ -67,7 +67,7 @@ def test_download_into_an_empty_models_folder_makes_the_chain_runnable(
     before = {status.chain_id: status for status in bundles.chain_statuses(registry, bundles.locate_all(registry))}
     assert not before["hub-enc>hub-gen"].runnable
     assert before["hub-enc>hub-gen"].reason == (
-        "Needs hub encoder weights (hub-enc, 200 B); hub pipeline weights (hub-pipe, 600.2 kB)."
+        "Missing: weights hub-enc (200 B) and hub-pipe (600.2 kB) (not downloaded)."
     )
     assert before["hub-enc>hub-gen"].next_step == "download bundle hub-duo (600.4 kB)"
     bundle = bundles.get_bundle(registry, "hub-duo")
@@ -92,7 +92,7 @@ def test_download_into_an_empty_models_folder_makes_the_chain_runnable(
     assert "downloading hub-pipe" in reports[-1].stage and "/s" in reports[-1].stage
     after = {status.chain_id: status for status in bundles.chain_statuses(registry, bundles.locate_all(registry))}
     assert after["hub-enc>hub-gen"].runnable and after["hub-enc>hub-gen"].actions == ()
-    assert bundles.bundle_statuses(registry, bundles.locate_all(registry))[0].disk_status == "installed"
+    assert bundles.bundle_status(registry, bundle, bundles.locate_all(registry)).disk_status == "installed"
 
 
 def test_cancel_keeps_what_arrived_and_the_next_download_resumes_it(
@@ -211,10 +211,13 @@ def test_every_chain_says_what_it_lacks_and_the_steps_in_order(registry: Registr
         "then download bundle hub-duo (600.4 kB)"
     )
     train = lacking.actions[0]
-    assert (train.kind, train.trainer, train.encoder, train.generator) == (
-        "train", "adapter", "hub-enc", "hub-text-gen"
+    assert (train.kind, train.trainer, train.encoder, train.generator, train.component) == (
+        "train", "adapter", "hub-enc", "hub-text-gen", "mlp-hub-enc-hub-text-gen"
     )
-    assert lacking.reason.startswith("Needs adapter mlp-hub-enc-hub-text-gen is not installed; hub encoder weights")
+    assert lacking.reason == (
+        "Missing: adapter mlp-hub-enc-hub-text-gen (not installed); weights hub-enc (200 B) and hub-gated (600.2 kB) "
+        "(not downloaded)."
+    )
     assert statuses["mfcc>aegan"].runnable and statuses["mfcc>aegan"].reason == ""
 
 
@@ -226,7 +229,7 @@ def test_without_a_trainer_that_makes_adapters_the_step_is_a_plugin(registry: Re
         if status.chain_id == "hub-enc>mlp-hub-enc-hub-text-gen>hub-text-gen"
     )
     assert (status.actions[0].kind, status.actions[0].text) == (
-        "install", "install a plugin that provides the adapter for hub-enc → hub-text-gen"
+        "install", "install a plugin that provides the adapter mlp-hub-enc-hub-text-gen"
     )
 
 

@@ -112,7 +112,8 @@ def _run_list(args: argparse.Namespace) -> int:
     print(f"Models folder: {root}")
     print("Bundles (a2i models download ID):")
     for row in bundle_rows:
-        terms = ", ".join(f"{name}{' (to accept)' if not row['accepted'] else ''}" for name in row["licences"])
+        to_accept = set() if row["accepted"] else set(row["must_accept"])
+        terms = ", ".join(f"{name}{' (to accept)' if name in to_accept else ''}" for name in row["licences"])
         gated = ", gated: log in to huggingface.co" if row["gated"] else ""
         print(f"  {row['id']:18s} {row['name']}  [{format_size(row['size_bytes'])}, {terms or 'no licence'}{gated}]"
               f"  {row['status']}")
