@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from a2i_studio import config, weights
-from a2i_studio.core import Bundle, CancelToken, ProgressCallback, Registry, WeightSpec, find_chains
+from a2i_studio.core import (
+    Bundle,
+    CancelToken,
+    Generator,
+    ProgressCallback,
+    Registry,
+    Space,
+    WeightSpec,
+    find_chains,
+)
 from a2i_studio.errors import A2IError, ParamError
 from a2i_studio.files import format_size
 
@@ -32,6 +41,7 @@ __all__ = [
     "bundle_statuses",
     "chain_statuses",
     "download_bundle",
+    "few_step_alternatives",
     "get_bundle",
     "locate_all",
     "remove_bundle",
@@ -284,6 +294,29 @@ def chain_statuses(registry: Registry, found: Found) -> list[ChainStatus]:
     ids = {chain.id for chain in find_chains(registry)}
     ids |= {chain for bundle in registry.bundles for chain in bundle.chains}
     return [_chain_status(registry, chain_id, found) for chain_id in sorted(ids)]
+
+
+def few_step_alternatives(registry: Registry, found: Found) -> dict[str, list[BundleStatus]]:
+    """For each chain whose generator takes many steps, the few-step bundles that paint from the same space.
+
+    A chain ending in ``sd15`` gets the LCM bundle, one ending in ``sd21`` gets SD-Turbo: their
+    generators read the same text space, so the same adapter feeds them. Chains whose generator
+    has no few-step sibling are left out.
+    """
+    by_space: dict[Space, list[BundleStatus]] = {}
+    fast: set[str] = set()
+    for offer in bundle_statuses(registry, found):
+        for chain in offer.bundle.chains if offer.bundle.few_step else ():
+            generator = registry.get("generator", chain.split(">")[-1])
+            if isinstance(generator, Generator):
+                fast.add(generator.id)
+                by_space.setdefault(generator.input_space, []).append(offer)
+    alternatives = {}
+    for chain_status in chain_statuses(registry, found):
+        generator = registry.get("generator", chain_status.chain_id.split(">")[-1])
+        if isinstance(generator, Generator) and generator.id not in fast and generator.input_space in by_space:
+            alternatives[chain_status.chain_id] = by_space[generator.input_space]
+    return alternatives
 
 
 def _chain_status(registry: Registry, chain_id: str, found: Found) -> ChainStatus:

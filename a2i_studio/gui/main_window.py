@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QMenu, QVBoxLayout
 
     from a2i_studio.audio import AudioInfo
-    from a2i_studio.gui.backend import Backend
+    from a2i_studio.gui.backend import Backend, ModelState
     from a2i_studio.gui.chain_panel import ChainPanel
     from a2i_studio.gui.gallery_panel import GalleryPanel
     from a2i_studio.gui.jobs import Job, JobQueue
@@ -60,8 +60,12 @@ def _import_views() -> None:
         importlib.import_module(name)
 
 
-def _warm_up() -> None:
+def _warm_up() -> bool:
+    """Import torch and the spectrogram code; returns whether a GPU (CUDA or Apple MPS) can run the chains."""
     importlib.import_module("a2i_studio.audio.tiles")  # imports torch
+    import torch
+
+    return bool(torch.cuda.is_available() or torch.backends.mps.is_available())
 
 
 class MainWindow(QMainWindow):
@@ -215,6 +219,7 @@ class MainWindow(QMainWindow):
 
     def _on_backend_loaded(self, backend: Backend) -> None:
         from a2i_studio.engine import DEFAULT_CHAIN
+        from a2i_studio.gui.dialogs import welcome_wanted
         from a2i_studio.gui.jobs import JobQueue
         from a2i_studio.gui.jobs_panel import JobsPanel, JobStatus
 
@@ -228,7 +233,10 @@ class MainWindow(QMainWindow):
                 self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
             elif record.warnings:
                 self.notices.show_notice(f"Plugin {record.name}: {record.warnings[0]} See Tools > Plugins.", "warning")
-        self.chain_panel.set_chains(backend.engine.chains(), backend.weights, self._saved.chain or DEFAULT_CHAIN)
+        models = backend.models
+        self.chain_panel.set_chains(
+            backend.engine.chains(), self._saved.chain or DEFAULT_CHAIN, models.chains, models.few_step
+        )
         self.jobs = JobQueue(backend.engine, self)
         self.jobs.job_finished.connect(self._on_job_finished)
         self.jobs.job_failed.connect(self._on_job_failed)
@@ -237,14 +245,37 @@ class MainWindow(QMainWindow):
         self.job_status.setMinimumWidth(self.width() // 3)
         self.statusBar().addPermanentWidget(self.job_status, 1)
         self.tools.attach(backend, self.jobs, self.chain_panel)
+        self.tools.models_changed.connect(self._on_models_changed)
+        self.chain_panel.bundle_requested.connect(self.tools.open_models)
+        self.chain_panel.train_requested.connect(self.tools.open_adapter_wizard)
         self.gallery_panel.set_gallery(backend.gallery)
         self._update_gallery_filters()
+        if welcome_wanted():
+            self.tools.open_welcome()
         self.ready.emit()
         # torch and the spectrogram code load now, off the UI thread, rather than mid-way through the first job
         start_task(_warm_up, on_done=self._on_warmed_up, on_failed=self._on_start_failed)
 
-    def _on_warmed_up(self, _result: None) -> None:
+    def _on_warmed_up(self, has_gpu: bool) -> None:
         self.warmed_up = True
+        if self.chain_panel is not None:
+            self.chain_panel.set_has_gpu(has_gpu)
+
+    def _on_models_changed(self, _found: dict[str, Path | None]) -> None:
+        """Weights were downloaded or removed: work out every chain's status again, off the UI thread."""
+        from a2i_studio.gui.backend import model_state
+
+        if self.backend is None:
+            return
+        registry = self.backend.plugins.registry
+        start_task(lambda: model_state(registry), on_done=self._on_model_state, on_failed=self._on_start_failed)
+
+    def _on_model_state(self, state: ModelState) -> None:
+        if self.backend is None or self.chain_panel is None:
+            return
+        self.backend.models = state
+        preferred = self.chain_panel.current_chain_id()
+        self.chain_panel.set_chains(self.backend.engine.chains(), preferred, state.chains, state.few_step)
 
     def apply_settings(self, settings: dict[str, Any]) -> None:
         """Use saved settings: theme now, device and precision for the next job."""
@@ -297,8 +328,10 @@ class MainWindow(QMainWindow):
             ("cancel", self._on_cancel_triggered),
             ("audition", tools.open_audition),
             ("plugins", tools.open_plugins),
-            ("models", tools.open_models),
+            ("models", lambda: tools.open_models()),
+            ("train_adapter", lambda: tools.open_adapter_wizard()),
             ("train_lora", tools.open_lora_wizard),
+            ("welcome", tools.open_welcome),
         ):
             actions[key].triggered.connect(slot)
         menus.enable_view_actions(actions)
@@ -356,6 +389,10 @@ class MainWindow(QMainWindow):
         chain = self.chain_panel.current_chain() if self.chain_panel else None
         if self.jobs is None or self.chain_panel is None or chain is None:
             self.notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
+            return None
+        status = self.chain_panel.current_status()
+        if status is not None and not status.runnable:
+            self.notices.show_notice(f"{chain.id} cannot run yet. {status.reason} Next: {status.next_step}.", "warning")
             return None
         request = GenerationRequest(
             audio=audio,

@@ -38,12 +38,14 @@ class ToolDialogs(QObject):
 
     Signals:
         settings_saved: ``dict``: the Settings dialog saved new settings.
+        models_changed: ``dict``: weights were downloaded or removed (where each weights name is now).
 
     Attributes:
         dialogs: The open dialog of each kind, by key (``plugins``, ``models``, ``lora``, ...).
     """
 
     settings_saved = Signal(dict)
+    models_changed = Signal(dict)
 
     def __init__(self, parent: QWidget, notices: NoticeBar, library: LibraryPanel) -> None:
         super().__init__(parent)
@@ -78,13 +80,35 @@ class ToolDialogs(QObject):
         if self._backend is not None:
             self.show("plugins", PluginsDialog(self._backend.plugins.records, self._window))
 
-    def open_models(self) -> None:
-        """Tools > Models: the weights every component needs, found or missing."""
+    def open_models(self, bundle_id: str = "") -> None:
+        """Tools > Models: bundles to download, the Hugging Face token, every weights file; ``bundle_id`` selected."""
         from a2i_studio.gui.dialogs import ModelsDialog
 
-        if self._backend is not None:
-            registry, found = self._backend.plugins.registry, self._backend.weights
-            self.show("models", ModelsDialog(registry, found, self._window))
+        if self._backend is None:
+            return
+        dialog = self.dialogs.get("models")
+        if not isinstance(dialog, ModelsDialog) or not dialog.isVisible():
+            dialog = ModelsDialog(self._backend.plugins.registry, self._backend.models.weights, self._window)
+            dialog.weights_changed.connect(self.models_changed)
+            dialog.failed.connect(self._notices.show_error)
+            self.show("models", dialog)
+        if bundle_id:
+            dialog.tabs.setCurrentIndex(0)
+            dialog.bundles.select(bundle_id)
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def open_welcome(self) -> None:
+        """Help > Welcome, and the first start: what runs now, what a download adds, where pictures go."""
+        from a2i_studio import bundles
+        from a2i_studio.gui.dialogs import WelcomeDialog
+
+        if self._backend is None:
+            return
+        registry, models = self._backend.plugins.registry, self._backend.models
+        dialog = WelcomeDialog(registry, models.chains, bundles.bundle_statuses(registry, models.weights), self._window)
+        dialog.models_requested.connect(lambda: self.open_models())
+        self.show("welcome", dialog)
 
     def open_lora_wizard(self) -> None:
         """Tools > Train LoRA."""
