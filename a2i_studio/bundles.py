@@ -40,11 +40,13 @@ __all__ = [
     "bundle_status",
     "bundle_statuses",
     "chain_statuses",
+    "download_actions",
     "download_bundle",
     "few_step_alternatives",
     "get_bundle",
     "locate_all",
     "remove_bundle",
+    "spec_for_model",
     "weight_specs",
 ]
 
@@ -72,6 +74,17 @@ def weight_specs(registry: Registry) -> dict[str, WeightSpec]:
 def locate_all(registry: Registry) -> dict[str, Path | None]:
     """Where every component's weights are, by name (touches the disk: call it off the UI thread)."""
     return {name: weights.locate(spec) for name, spec in weight_specs(registry).items()}
+
+
+def spec_for_model(registry: Registry, model: str) -> WeightSpec | None:
+    """The weights spec a ``model`` setting names (a Hugging Face repo id or weights name), if a component has it.
+
+    A wizard that takes a base model by repo id (the LoRA trainer's ``base``) uses it to tell whether
+    that model is on disk and which bundle holds it; a path or an unknown id gives ``None``.
+    """
+    return next(
+        (spec for spec in weight_specs(registry).values() if model in (spec.hf_repo, spec.name)), None
+    )
 
 
 def get_bundle(registry: Registry, bundle_id: str) -> Bundle:
@@ -334,7 +347,7 @@ def _chain_status(registry: Registry, chain_id: str, found: Found) -> ChainStatu
         }.values()
     )
     actions = [_train_action(registry, parts, kind, component_id) for kind, component_id in missing_components]
-    actions += _download_actions(registry, missing_weights, found)
+    actions += download_actions(registry, missing_weights, found)
     return ChainStatus(chain_id, missing_components, missing_weights, tuple(actions))
 
 
@@ -353,8 +366,8 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _download_actions(registry: Registry, missing: Iterable[WeightSpec], found: Found) -> list[Action]:
-    """The smallest bundles that hold the missing weights; weights no bundle holds are named on their own."""
+def download_actions(registry: Registry, missing: Iterable[WeightSpec], found: Found) -> list[Action]:
+    """How to get ``missing``: the smallest bundles that hold them; weights no bundle holds are named on their own."""
     left = {spec.name: spec for spec in missing}
     actions = []
     statuses = sorted(bundle_statuses(registry, found), key=lambda status: (status.missing_bytes, status.bundle.id))

@@ -30,6 +30,8 @@ from a2i_studio.core import (
     resolve_params,
 )
 from a2i_studio.errors import A2IError, ChainError, GalleryError, OutOfMemory, ParamError, PluginBug, PluginError
+from a2i_studio.files import regular_file_problem
+from a2i_studio.recipes import check_recipe, check_seed
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -132,23 +134,73 @@ def default_dtype(device: str) -> str:
     return "float32" if device == "cpu" else "float16"
 
 
-def request_from_recipe(recipe: Mapping[str, Any], audio_path: Path | None = None) -> GenerationRequest:
-    """The request that reproduces the image a recipe came from (one image, its own seed)."""
+def request_from_recipe(
+    recipe: Mapping[str, Any], audio_path: Path | None = None, *, source: str = "the image"
+) -> GenerationRequest:
+    """The request that reproduces the image a recipe came from (one image, its own seed).
+
+    The engine owns re-runs, so the CLI and the GUI make the same checks: the
+    recipe's fields, then that the source audio and every mixed-in sound are
+    still regular files with the sha256 the recipe recorded. It reads and hashes
+    those files: call it off the UI thread.
+
+    Args:
+        recipe: The recipe stored in the image (:func:`~a2i_studio.gallery.read_recipe`).
+        audio_path: Where the source audio is now, if it moved.
+        source: The image, as errors name it (``"rain-12.png"``).
+
+    Raises:
+        GalleryError: If the recipe is of another format or a field is missing or of the wrong kind.
+        AudioError: If the audio or a mixed-in sound is not a regular file (a FIFO, say) or too large.
+        A2IError: If the audio or a mixed-in sound is gone or changed since the image was made.
+    """
+    recipe = check_recipe(dict(recipe), source)
     if recipe.get("format") != RECIPE_FORMAT:
         raise GalleryError(f"Recipe format {recipe.get('format')!r} is not {RECIPE_FORMAT}; update a2i-studio.")
-    segment = recipe.get("segment", {})
-    return GenerationRequest(
-        audio=Path(audio_path or recipe["audio"]["path"]),
-        chain=recipe["chain"],
-        seed=int(recipe["seed"]),
-        n=1,
-        start=segment.get("start"),
-        end=segment.get("end"),
-        params=recipe.get("params", {}),
-        device=recipe.get("device"),
-        dtype=recipe.get("dtype"),
-        mix=tuple((Path(other["path"]), float(other["weight"])) for other in recipe.get("mix", [])),
-    )
+    try:
+        segment = recipe.get("segment") or {}
+        request = GenerationRequest(
+            audio=Path(audio_path or recipe["audio"]["path"]),
+            chain=recipe["chain"],
+            seed=recipe["seed"],
+            n=1,
+            start=_optional_float(segment.get("start")),
+            end=_optional_float(segment.get("end")),
+            params=recipe.get("params") or {},
+            device=recipe.get("device"),
+            dtype=recipe.get("dtype"),
+            mix=tuple((Path(other["path"]), float(other["weight"])) for other in recipe.get("mix") or []),
+        )
+        expected = [recipe["audio"]["sha256"], *(str(other["sha256"]) for other in recipe.get("mix") or [])]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise GalleryError(
+            f"The recipe in {source} is damaged ({type(error).__name__}: {error}); it cannot be re-run."
+        ) from None
+    problem = regular_file_problem(request.audio)
+    if problem is not None:
+        raise A2IError(
+            f"The source audio {request.audio} of {source} {problem}; put the original back, or pass its new "
+            "place (a2i rerun --audio)."
+        )
+    if audio.file_sha256(request.audio) != expected[0]:
+        raise A2IError(
+            f"{request.audio} is not the audio {source} was made from (its sha256 differs); "
+            "pass the original (a2i rerun --audio)."
+        )
+    for (other, _), sha256 in zip(request.mix, expected[1:], strict=True):
+        problem = regular_file_problem(other)
+        if problem is not None or audio.file_sha256(other) != sha256:
+            raise A2IError(
+                f"The mixed-in sound {other} of {source} {problem or 'changed'}; put the original back there "
+                "to re-run it."
+            )
+    return request
+
+
+def _optional_float(value: object) -> float | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise ValueError(f"segment bound {value!r} is not a number")
+    return None if value is None else float(value)
 
 
 class Engine:
@@ -291,6 +343,8 @@ class Engine:
         params = self._resolve(chain, request.params)
         if request.n < 1:
             raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
+        check_seed(request.seed)
+        check_seed(request.seed + request.n - 1, f"The last seed (seed {request.seed} + {request.n - 1})")
         _check_mix_shares(request.mix)
         if not any(component.needs_torch for component in chain.components):
             return chain, params, "cpu", "float32"  # numpy all the way: no torch import, no device to choose

@@ -157,12 +157,16 @@ def remove_stale_temps(folder: Path, pattern: str = "*", max_age: float = 3600.0
     return removed
 
 
-def regular_file_problem(path: Path) -> str | None:
+def regular_file_problem(path: Path, *, folder_ok: bool = False) -> str | None:
     """Why ``path`` cannot be read as an ordinary file, or ``None`` if it can.
 
     Checks without opening the file: a missing path, a symlink loop, a folder,
     a FIFO, a socket or a device gives a short phrase ("is a FIFO (named pipe)")
     for the caller's sentence.
+
+    Args:
+        path: The path to check.
+        folder_ok: Accept a folder too (for settings that take a file or a folder).
     """
     try:
         mode = path.stat().st_mode
@@ -172,7 +176,7 @@ def regular_file_problem(path: Path) -> str | None:
         if error.errno == errno.ELOOP:
             return "is a symbolic link that loops back on itself"
         return f"cannot be read ({error.strerror})"
-    if stat.S_ISREG(mode):
+    if stat.S_ISREG(mode) or (folder_ok and stat.S_ISDIR(mode)):
         return None
     if stat.S_ISDIR(mode):
         return "is a folder, not a file"

@@ -4,56 +4,48 @@ Each image is a PNG whose ``a2i-recipe`` text chunk holds the full recipe
 (audio name and sha256, segment, chain ids and versions, every parameter,
 seed, app version). PNGs are written to a temporary file and moved into place
 with ``os.replace``, and only then indexed, so a crash never leaves a
-half-written image or an index row without its file. The index can be rebuilt
-from the PNGs alone (``a2i gallery rebuild``); stars live only in the index.
+half-written image; if indexing fails the PNG is removed again, and a PNG the
+index misses (a kill between the two steps) is indexed when the gallery is
+next opened. The index can be rebuilt from the PNGs alone (``a2i gallery
+rebuild``): the new rows are swapped in by one transaction, unreadable files
+are skipped with a reason, and stars follow each image's bytes. A damaged
+``index.sqlite`` is moved aside and rebuilt when the gallery opens.
+
+Several processes may share a gallery: SQLite runs in WAL mode with a busy
+timeout, so writers take turns, and only temporary files whose writer is gone
+(:func:`a2i_studio.files.is_stale_temp`) are cleaned up.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import dataclasses
 import io
 import json
+import logging
 import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio import config
+from a2i_studio._gallery_index import INDEX_NAME, INSERT, DamagedIndex, open_index
 from a2i_studio.errors import GalleryError
-from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps
+from a2i_studio.files import atomic_write, is_disk_full, remove_stale_temps, sha256_file
+from a2i_studio.recipes import RECIPE_KEY, check_recipe, read_recipe, recipe_key
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "read_recipe", "recipe_key"]
+__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe", "recipe_key"]
 
-RECIPE_KEY = "a2i-recipe"
-_INDEX_NAME = "index.sqlite"
-_BUSY_TIMEOUT_S = 60.0  # several processes of one batch write to one index; each waits its turn
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS images (
-    id TEXT PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    created TEXT NOT NULL,
-    audio_name TEXT NOT NULL,
-    chain TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    starred INTEGER NOT NULL DEFAULT 0,
-    recipe TEXT NOT NULL,
-    recipe_key TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS images_created ON images(created);
-"""
-# What decides the pixels; when, where and by which app build an image was made does not.
-_KEY_FIELDS = ("segment", "chain", "components", "params", "seed")
+log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class GalleryItem:
     """One image in the gallery."""
 
@@ -67,49 +59,34 @@ class GalleryItem:
     recipe: dict[str, Any]
 
 
-def read_recipe(path: Path) -> dict[str, Any]:
-    """The recipe stored in a gallery PNG.
+@dataclasses.dataclass(frozen=True)
+class RebuildReport:
+    """What :meth:`Gallery.rebuild` did.
 
-    Raises:
-        GalleryError: If the file is not a PNG or carries no recipe.
+    Attributes:
+        indexed: Images in the new index.
+        starred: Of those, how many kept their star.
+        skipped: Each PNG that could not be read, with the one-sentence reason.
     """
-    from PIL import Image as PILImage
 
-    try:
-        with PILImage.open(path) as image:
-            image.load()
-            text = getattr(image, "text", {}).get(RECIPE_KEY)
-    except (OSError, SyntaxError) as error:
-        raise GalleryError(f"{path} is not a readable PNG ({error}); pick an image saved by a2i-studio.") from None
-    if text is None:
-        raise GalleryError(f"{path} carries no a2i recipe; only images saved by a2i-studio can be re-run.")
-    try:
-        recipe: dict[str, Any] = json.loads(text)
-    except ValueError:
-        raise GalleryError(f"The recipe inside {path} is damaged; the image cannot be re-run.") from None
-    return recipe
-
-
-def recipe_key(recipe: dict[str, Any]) -> str:
-    """A short hash of what decides an image's pixels: the same key, the same image.
-
-    It covers the audio's sha256 (not its name or place), the segment, the chain
-    and its component versions, every parameter, the mixed-in sounds and the seed;
-    it leaves out the creation time, the device, the dtype and the app version, so
-    a batch run again on another machine recognises what is already made.
-    """
-    audio = recipe.get("audio", {})
-    mix = [(other.get("sha256"), other.get("weight")) for other in recipe.get("mix", [])]
-    kept = {field: recipe.get(field) for field in _KEY_FIELDS}
-    text = json.dumps({**kept, "audio": audio.get("sha256"), "mix": mix}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    indexed: int
+    starred: int
+    skipped: tuple[tuple[Path, str], ...]
 
 
 class Gallery:
     """The images of one gallery folder and their SQLite index.
 
     Args:
-        root: The gallery folder; ``None`` for the user's (``A2I_GALLERY_DIR`` or the data dir).
+        root: The gallery folder; ``None`` for the user's (``A2I_GALLERY_DIR``, Settings, or the data dir).
+
+    Attributes:
+        root: The gallery folder.
+        repaired: Where a damaged index was moved when this gallery opened (it was rebuilt
+            from the PNGs), or ``None``.
+
+    Raises:
+        GalleryError: If the folder cannot be created or the index cannot be opened.
     """
 
     def __init__(self, root: Path | None = None) -> None:
@@ -121,11 +98,13 @@ class Gallery:
                 f"Cannot create the gallery folder {self.root} ({error.strerror}); choose another in Settings."
             ) from None
         self._remove_stale_temp_files()
-        self._db = sqlite3.connect(self.root / _INDEX_NAME, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._add_recipe_keys()
+        self.repaired: Path | None = None
+        try:
+            self._db = self._connect()
+        except DamagedIndex:
+            self._repair()
+        else:
+            self._heal()
 
     def close(self) -> None:
         """Close the index."""
@@ -135,12 +114,14 @@ class Gallery:
         """Save ``image`` with ``recipe`` in its PNG, atomically, and index it.
 
         Raises:
-            GalleryError: If the disk is full or the folder is not writable; nothing is left behind.
+            GalleryError: If the recipe's indexed fields are wrong (a seed out of range, say), the
+                disk is full, the folder is not writable or the index cannot take the row; nothing
+                is left behind.
         """
         from PIL.PngImagePlugin import PngInfo
 
         created = datetime.now(UTC)
-        recipe = {"created": created.isoformat(), **recipe}
+        recipe = check_recipe({"created": created.isoformat(), **recipe}, "the new image")
         item_id = f"{created:%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:6]}"
         folder = self.root / f"{created:%Y-%m-%d}"
         path = folder / f"{item_id}.png"
@@ -150,17 +131,14 @@ class Gallery:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", pnginfo=metadata)
         self._write_atomically(path, buffer.getvalue())
-        item = GalleryItem(
-            id=item_id,
-            path=path,
-            created=str(recipe["created"]),
-            audio_name=str(recipe.get("audio", {}).get("name", "")),
-            chain=str(recipe.get("chain", "")),
-            seed=int(recipe.get("seed", 0)),
-            starred=False,
-            recipe=recipe,
-        )
-        self._insert(item)
+        item = _item(path, recipe)
+        try:
+            self._insert(item)
+        except sqlite3.Error as error:
+            # The PNG goes too, so the folder and the index agree; if even that fails, the next open indexes it.
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise self._index_error(error) from None
         return item
 
     def items(
@@ -183,7 +161,7 @@ class Gallery:
             f"SELECT * FROM images {where} ORDER BY created DESC, id DESC LIMIT ? OFFSET ?",
             (*values, limit, offset),
         ).fetchall()
-        return [self._item(row) for row in rows]
+        return [self._from_row(row) for row in rows]
 
     def get(self, item_id: str) -> GalleryItem:
         """The image ``item_id``.
@@ -194,7 +172,7 @@ class Gallery:
         row = self._db.execute("SELECT * FROM images WHERE id = ?", (item_id,)).fetchone()
         if row is None:
             raise GalleryError(f"No image {item_id!r} in the gallery {self.root}; run 'a2i gallery list'.")
-        return self._item(row)
+        return self._from_row(row)
 
     def items_by_recipe_key(self, keys: Iterable[str]) -> dict[str, GalleryItem]:
         """The newest image of each :func:`recipe_key` in ``keys`` that the gallery holds."""
@@ -206,7 +184,7 @@ class Gallery:
                 f"SELECT * FROM images WHERE recipe_key IN ({', '.join('?' * len(chunk))}) ORDER BY created",
                 chunk,
             ).fetchall()
-            found.update((row["recipe_key"], self._item(row)) for row in rows)
+            found.update((row["recipe_key"], self._from_row(row)) for row in rows)
         return found
 
     def count(self) -> int:
@@ -214,9 +192,17 @@ class Gallery:
         return int(self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 
     def set_starred(self, item_id: str, starred: bool) -> None:
-        """Star or unstar an image."""
+        """Star or unstar an image (the star is also kept by the PNG's content, for :meth:`rebuild`)."""
+        row = self._db.execute("SELECT path FROM images WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            return
+        key = _content_key(Path(row["path"]))
         with self._db:
             self._db.execute("UPDATE images SET starred = ? WHERE id = ?", (int(starred), item_id))
+            if key is not None and starred:
+                self._db.execute("INSERT OR REPLACE INTO stars (sha256, size) VALUES (?, ?)", key)
+            elif key is not None:
+                self._db.execute("DELETE FROM stars WHERE sha256 = ?", key[:1])
 
     def delete(self, item_id: str) -> Path:
         """Move an image to the gallery's trash folder; returns where it went (for undo)."""
@@ -245,20 +231,110 @@ class Gallery:
         dropped = [item_id for path, item_id in known.items() if not Path(path).exists()]
         with self._db:
             self._db.executemany("DELETE FROM images WHERE id = ?", [(item_id,) for item_id in dropped])
+        return self._index_missing(set(known)), len(dropped)
+
+    def rebuild(self) -> RebuildReport:
+        """Rebuild the index from the PNGs alone, keeping stars.
+
+        The new rows are gathered beside the old index and swapped in by one
+        transaction, so a failure half way (or another process reading) sees
+        the old index whole. A star stays with the image whose bytes it was
+        given to, wherever that file now is. Rows that other processes add
+        meanwhile are kept.
+
+        Raises:
+            GalleryError: If the index cannot be written (the old one is left as it was).
+        """
+        starred = self._starred_hashes()
+        scanned: set[str] = set()
+        items: list[GalleryItem] = []
+        stars: list[tuple[str, int]] = []
+        skipped: list[tuple[Path, str]] = []
+        for path in self._pngs():
+            scanned.add(str(path))
+            try:
+                item = self._item_from_png(path)
+            except GalleryError as error:
+                skipped.append((path, str(error)))
+                continue
+            key = _content_key(path) if path.stat().st_size in starred else None
+            if key is not None and key[0] in starred[key[1]]:
+                stars.append(key)
+                item = dataclasses.replace(item, starred=True)
+            items.append(item)
+        try:
+            with self._db:
+                self._db.execute("BEGIN IMMEDIATE")  # one writer from here to the commit
+                stale = [
+                    (row["id"],)
+                    for row in self._db.execute("SELECT id, path FROM images")
+                    if row["path"] in scanned or not Path(row["path"]).exists()
+                ]
+                self._db.executemany("DELETE FROM images WHERE id = ?", stale)
+                self._db.executemany(INSERT, [_row(item) for item in items])
+                self._db.execute("DELETE FROM stars")
+                self._db.executemany("INSERT OR REPLACE INTO stars (sha256, size) VALUES (?, ?)", stars)
+        except sqlite3.Error as error:
+            raise self._index_error(error, "the old index is kept") from None
+        return RebuildReport(len(items), len(stars), tuple(skipped))
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            return open_index(self.root / INDEX_NAME)
+        except sqlite3.Error as error:
+            raise GalleryError(
+                f"The gallery index {self.root / INDEX_NAME} cannot be opened ({error}); check the folder's "
+                "permissions and free space, or choose another gallery folder in Settings."
+            ) from None
+
+    def _repair(self) -> None:
+        """Move a damaged index aside, start a new one and fill it from the PNGs."""
+        index = self.root / INDEX_NAME
+        aside = index.with_name(f"{INDEX_NAME}.damaged-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{index}{suffix}", f"{aside}{suffix}")
+        self._db = self._connect()
+        report = self.rebuild()
+        self.repaired = aside
+        log.warning(
+            "The gallery index %s was damaged: it was moved to %s and rebuilt from %d images "
+            "(stars could not be recovered, %d unreadable files skipped).",
+            index, aside, report.indexed, len(report.skipped),
+        )
+
+    def _heal(self) -> None:
+        """Index PNGs a failed or killed write left without a row.
+
+        Rows are never dropped here: a folder that is briefly unreachable (an unmounted drive)
+        must not cost the index its rows; :meth:`sync` and :meth:`rebuild` do that on request.
+        """
+        with contextlib.suppress(sqlite3.Error):  # a busy or full disk: the next open tries again
+            self._index_missing({row["path"] for row in self._db.execute("SELECT path FROM images")})
+
+    def _index_missing(self, known: set[str]) -> int:
+        """Index the PNGs whose path is not in ``known``; returns how many were added."""
         added = 0
         for path in self._pngs():
             if str(path) not in known:
-                with contextlib.suppress(GalleryError):  # foreign PNGs in the folder are left alone
+                with contextlib.suppress(GalleryError):  # foreign or damaged PNGs in the folder are left alone
                     self._insert(self._item_from_png(path))
                     added += 1
-        return added, len(dropped)
-
-    def rebuild(self) -> int:
-        """Throw the index away and rebuild it from the PNGs; returns how many were indexed."""
-        with self._db:
-            self._db.execute("DELETE FROM images")
-        added, _ = self.sync()
         return added
+
+    def _starred_hashes(self) -> dict[int, set[str]]:
+        """The sha256 of every star's PNG, by file size (so a rebuild hashes only files of a starred size).
+
+        From the stars table, and from the files of starred rows (stars given before the table existed).
+        """
+        hashes: dict[int, set[str]] = {}
+        keys = list(self._db.execute("SELECT sha256, size FROM stars"))
+        for row in self._db.execute("SELECT path FROM images WHERE starred = 1"):
+            key = _content_key(Path(row["path"]))
+            keys += [key] if key is not None else []
+        for sha256, size in keys:
+            hashes.setdefault(size, set()).add(sha256)
+        return hashes
 
     def _pngs(self) -> Iterator[Path]:
         for path in sorted(self.root.glob("*/*.png")):
@@ -266,52 +342,22 @@ class Gallery:
                 yield path
 
     def _item_from_png(self, path: Path) -> GalleryItem:
-        recipe = read_recipe(path)
-        created = str(recipe.get("created", ""))
-        return GalleryItem(
-            id=path.stem,
-            path=path,
-            created=created,
-            audio_name=str(recipe.get("audio", {}).get("name", "")),
-            chain=str(recipe.get("chain", "")),
-            seed=int(recipe.get("seed", 0)),
-            starred=False,
-            recipe=recipe,
-        )
+        return _item(path, read_recipe(path))
 
     def _insert(self, item: GalleryItem) -> None:
         with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO images (id, path, created, audio_name, chain, seed, starred, recipe, "
-                "recipe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    item.id,
-                    str(item.path),
-                    item.created,
-                    item.audio_name,
-                    item.chain,
-                    item.seed,
-                    int(item.starred),
-                    json.dumps(item.recipe, sort_keys=True),
-                    recipe_key(item.recipe),
-                ),
+            self._db.execute(INSERT, _row(item))
+
+    def _index_error(self, error: sqlite3.Error, outcome: str = "nothing was saved") -> GalleryError:
+        index = self.root / INDEX_NAME
+        if is_disk_full(error):
+            return GalleryError(
+                f"The disk holding the gallery index {index} is full: free some space or choose another "
+                f"gallery folder in Settings; {outcome}."
             )
+        return GalleryError(f"The gallery index {index} could not be updated ({error}); {outcome}.")
 
-    def _add_recipe_keys(self) -> None:
-        """Give an index made before recipe keys existed its key column, filled from the stored recipes."""
-        if "recipe_key" not in {row["name"] for row in self._db.execute("PRAGMA table_info(images)")}:
-            with self._db:
-                self._db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the column
-                if "recipe_key" not in {row["name"] for row in self._db.execute("PRAGMA table_info(images)")}:
-                    self._db.execute("ALTER TABLE images ADD COLUMN recipe_key TEXT NOT NULL DEFAULT ''")
-                    rows = self._db.execute("SELECT id, recipe FROM images").fetchall()
-                    self._db.executemany(
-                        "UPDATE images SET recipe_key = ? WHERE id = ?",
-                        [(recipe_key(json.loads(row["recipe"])), row["id"]) for row in rows],
-                    )
-        self._db.execute("CREATE INDEX IF NOT EXISTS images_recipe_key ON images(recipe_key)")
-
-    def _item(self, row: sqlite3.Row) -> GalleryItem:
+    def _from_row(self, row: sqlite3.Row) -> GalleryItem:
         return GalleryItem(
             id=row["id"],
             path=Path(row["path"]),
@@ -329,8 +375,8 @@ class Gallery:
         except OSError as error:
             if is_disk_full(error):
                 raise GalleryError(
-                    f"The disk holding the gallery {self.root} is full; free some space or choose "
-                    "another gallery folder in Settings. Nothing was saved."
+                    f"The disk holding the gallery {self.root} is full: free some space or choose "
+                    "another gallery folder in Settings; nothing was saved."
                 ) from None
             raise GalleryError(
                 f"Could not save an image in the gallery {self.root} ({error.strerror}); check the folder's "
@@ -342,3 +388,39 @@ class Gallery:
         for folder in self.root.iterdir():
             if folder.is_dir():
                 remove_stale_temps(folder)
+
+
+def _item(path: Path, recipe: dict[str, Any]) -> GalleryItem:
+    """The index entry of the PNG at ``path``; ``recipe`` has passed :func:`check_recipe`."""
+    return GalleryItem(
+        id=path.stem,
+        path=path,
+        created=str(recipe.get("created", "")),
+        audio_name=str(recipe["audio"].get("name", "")),
+        chain=recipe["chain"],
+        seed=recipe["seed"],
+        starred=False,
+        recipe=recipe,
+    )
+
+
+def _row(item: GalleryItem) -> tuple[Any, ...]:
+    return (
+        item.id,
+        str(item.path),
+        item.created,
+        item.audio_name,
+        item.chain,
+        item.seed,
+        int(item.starred),
+        json.dumps(item.recipe, sort_keys=True),
+        recipe_key(item.recipe),
+    )
+
+
+def _content_key(path: Path) -> tuple[str, int] | None:
+    """(sha256, size) of a PNG, or ``None`` if it is gone or unreadable (then there is no star to keep)."""
+    try:
+        return sha256_file(path), path.stat().st_size
+    except (OSError, ValueError):
+        return None

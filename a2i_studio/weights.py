@@ -9,7 +9,10 @@ sentence naming what is missing, where it looked and the command that fetches it
 
 ``.safetensors`` is preferred; pickled ``.pth/.pt/.ckpt/.bin`` files are only
 read through ``torch.load(weights_only=True)``, and a file whose first bytes do
-not match its extension is refused before anything parses it.
+not match its extension is refused before anything parses it. ``a2i models
+verify`` reads every file the same way (a pickle through the weights-only
+loader, which never runs what it carries; a safetensors file's header), so a
+pickle with a payload is reported as damaged, not "ok".
 
 Core layer: imports core, config and errors only; torch is imported lazily.
 """
@@ -17,8 +20,12 @@ Core layer: imports core, config and errors only; torch is imported lazily.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import re
 import shutil
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +40,7 @@ __all__ = [
     "check_format",
     "download",
     "find",
+    "json_metadata",
     "load_state_dict",
     "locate",
     "missing_message",
@@ -158,13 +166,15 @@ def check_format(path: Path, suffix: str | None = None) -> str:
     )
 
 
-def load_state_dict(path: Path, *, numpy_arrays: bool = False) -> dict[str, Any]:
+def load_state_dict(path: Path, *, numpy_arrays: bool = False, mmap: bool = False) -> dict[str, Any]:
     """Read a checkpoint's tensors after :func:`check_format`.
 
     Args:
         path: A ``.safetensors`` file or a torch pickle.
         numpy_arrays: Also accept plain numpy arrays in a pickle (some releases store
             them); only array reconstruction is allowed, never arbitrary code.
+        mmap: Map a zip-format pickle's tensors from the file instead of reading them
+            (for checking a large file without holding it in memory).
 
     Returns:
         The mapping stored in the file, on the CPU.
@@ -181,12 +191,65 @@ def load_state_dict(path: Path, *, numpy_arrays: bool = False) -> dict[str, Any]
 
             return dict(load_file(path, device="cpu"))
         with torch.serialization.safe_globals(_numpy_globals() if numpy_arrays else []):
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap and zipfile.is_zipfile(path))
     except Exception as error:  # any parse failure means a damaged or unsafe file
-        raise CheckpointError(f"{path} could not be read as {kind} weights ({error}); fetch it again.") from None
+        refused = re.search(r"GLOBAL (\S+)", str(error))
+        if refused:
+            raise CheckpointError(
+                f"{path} holds more than weights (it asks to call {refused.group(1)} when loaded), which a2i-studio "
+                "never runs; delete it and fetch it from a trusted source."
+            ) from None
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path} could not be read as {kind} weights ({reason}); fetch it again.") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} holds a {type(state).__name__}, not a mapping of tensors.")
     return state
+
+
+def json_metadata(metadata: Mapping[str, str], key: str, path: Path, *, required: bool = True) -> dict[str, Any]:
+    """The JSON object stored under ``key`` in a safetensors file's metadata.
+
+    Args:
+        metadata: The file's metadata (``safe_open(...).metadata()``).
+        key: The entry, e.g. ``"config"`` or ``"info"``.
+        path: The file, named in the error.
+        required: Whether a missing entry is an error (else it reads as ``{}``).
+
+    Raises:
+        CheckpointError: If the entry is missing (when required), not JSON or not a JSON object.
+    """
+    text = metadata.get(key)
+    if text is None:
+        if required:
+            raise CheckpointError(f"{path} has no '{key}' entry in its metadata; it was not written by a2i-studio.")
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise CheckpointError(
+            f"{path} has a damaged '{key}' entry (not JSON: {error}); train or fetch it again."
+        ) from None
+    if not isinstance(value, dict):
+        raise CheckpointError(
+            f"{path} has a damaged '{key}' entry (a JSON {type(value).__name__}, not an object); "
+            "train or fetch it again."
+        )
+    return value
+
+
+def _check_readable(path: Path) -> None:
+    """Parse ``path`` as its loader would, inertly: a pickle through the weights-only loader, a safetensors header."""
+    if check_format(path) == "pickle":
+        load_state_dict(path, numpy_arrays=True, mmap=True)
+        return
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as handle:
+            for name in handle.keys():  # noqa: SIM118 - not a mapping
+                handle.get_slice(name).get_shape()
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"{path} could not be read as safetensors weights ({error}); fetch it again.") from None
 
 
 def _numpy_globals() -> list[Any]:
@@ -219,7 +282,7 @@ def _checksum_matches(expected: str, actual: str) -> bool:
 
 
 def verify(spec: WeightSpec, explicit: Path | str | None = None) -> Path:
-    """Check found weights: format of every weights file and, when known, the checksum.
+    """Check found weights: every weights file parses (pickles inertly) and, when known, the checksum.
 
     Returns:
         Where the weights are.
@@ -233,7 +296,7 @@ def verify(spec: WeightSpec, explicit: Path | str | None = None) -> Path:
         p for p in path.rglob("*") if p.suffix.lower() in (".safetensors", *PICKLE_SUFFIXES)
     )
     for file in files:
-        check_format(file)
+        _check_readable(file)
     if spec.sha256 and path.is_file():
         actual = sha256_of(path)
         if not _checksum_matches(spec.sha256, actual):

@@ -63,12 +63,13 @@ def _build_model(device: str) -> Any:
 
 def measure(size: int, steps: int, checkpointing: bool, device: str) -> dict[str, float]:
     """Steps per second and peak memory (GB) of LoRA training steps in this process."""
-    from a2i_studio.training.lora import settings_from
+    from a2i_studio.training.lora import LoraTrainer, settings_from
     from a2i_studio.training.lora._model import add_lora
     from a2i_studio.training.lora._steps import denoising_loss, step_generator
 
     model = _build_model(device)
-    settings = settings_from({"rank": 16, "alpha": 16.0, "resolution": size, "gradient_checkpointing": checkpointing})
+    settings = settings_from(LoraTrainer().resolve_settings(
+        {"rank": 16, "alpha": 16.0, "resolution": size, "gradient_checkpointing": checkpointing}))
     parameters = add_lora(model, settings)
     unet = model.pipeline.unet
     if checkpointing:

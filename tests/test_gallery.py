@@ -58,12 +58,14 @@ def test_index_rebuilds_from_pngs_alone(tmp_path: Path) -> None:
     gallery.close()
     for path in tmp_path.glob("index.sqlite*"):
         path.unlink()
-    rebuilt = Gallery(tmp_path)
-    assert rebuilt.count() == 0
-    assert rebuilt.rebuild() == 4
+    rebuilt = Gallery(tmp_path)  # opening indexes the PNGs a missing index misses
     assert {(item.id, item.seed, item.created) for item in rebuilt.items()} == {
         (item.id, item.seed, item.created) for item in items
     }
+    rebuilt.set_starred(items[1].id, True)
+    report = rebuilt.rebuild()
+    assert (report.indexed, report.starred, report.skipped) == (4, 1, ())
+    assert [item.id for item in rebuilt.items(starred=True)] == [items[1].id]
     items[0].path.unlink()
     assert rebuilt.sync() == (0, 1)
     assert rebuilt.count() == 3
@@ -76,7 +78,7 @@ def test_full_disk_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Mon
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    with pytest.raises(GalleryError, match="is full; free some space or choose another gallery folder"):
+    with pytest.raises(GalleryError, match="is full: free some space or choose another gallery folder"):
         gallery.add(_image(1), _recipe(1))
     assert gallery.count() == 0
     assert not [path for path in tmp_path.rglob("*") if path.is_file() and not path.name.startswith("index")]

@@ -28,4 +28,4 @@ def test_every_builtin_family_registers_through_the_entry_point_group() -> None:
 def test_no_torchaudio_and_torch_is_not_pinned_to_a_cuda_build() -> None:
     requirements = PYPROJECT["project"]["dependencies"]
     assert not any(requirement.startswith("torchaudio") for requirement in requirements)
-    assert "torch>=2.4" in requirements
+    assert "torch>=2.5" in requirements

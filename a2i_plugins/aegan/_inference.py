@@ -11,7 +11,6 @@ into the weights and a per-channel shift, LeakyReLU, and Tanh at the end.
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from safetensors import SafetensorError, safe_open
 
 from a2i_plugins.aegan._config import FORMAT, SLOPE, AeganConfig
 from a2i_studio.errors import CheckpointError
+from a2i_studio.weights import json_metadata
 
 __all__ = ["NumpyAegan", "load_model"]
 
@@ -131,7 +131,12 @@ def load_model(path: Path) -> tuple[NumpyAegan, dict[str, Any]]:
             "pass a file written by 'a2i train aegan'."
         )
     try:
-        net = NumpyAegan(AeganConfig.from_json(json.loads(metadata["config"])), tensors)
+        config = AeganConfig.from_json(json_metadata(metadata, "config", path))
+    except ValueError as error:
+        raise CheckpointError(f"{path} holds invalid model settings ({error}); train or download it again.") from None
+    info = json_metadata(metadata, "info", path, required=False)
+    try:
+        net = NumpyAegan(config, tensors)
     except (KeyError, ValueError) as error:
         raise CheckpointError(f"{path} does not fit its own config ({error}); the file is damaged.") from None
-    return net, json.loads(metadata.get("info", "{}"))
+    return net, info

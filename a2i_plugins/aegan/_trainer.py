@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from a2i_studio.core import (
-    BoolParam,
-    CancelToken,
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    ProgressCallback,
-    Trainer,
-    resolve_params,
-)
+from a2i_studio.core import BoolParam, ChoiceParam, FloatParam, IntParam
+from a2i_studio.training import LoopTrainer
+
+if TYPE_CHECKING:
+    from a2i_studio.training import TrainingLoop, TrainingRun
 
 __all__ = ["PRESETS", "AeganTrainer"]
 
@@ -36,22 +30,24 @@ PRESETS: dict[str, dict[str, Any]] = {
 _DEFAULT = PRESETS["default"]
 
 
-class AeganTrainer(Trainer):
+class AeganTrainer(LoopTrainer):
     """Trains the MFCC AE-GAN on a dataset of audio/image pairs.
 
     The dataset is split by ``split_seed`` into train, validation and test sets
     (stratified by label); the test set is left for ``a2i eval``. Each epoch the
-    trainer reports train and validation losses, saves ``OUT/checkpoint/`` (resume
-    with ``--resume``), redraws ``OUT/loss_curve.png``; at the end it writes the
-    model to ``OUT/aegan.safetensors`` (use it with ``--param checkpoint=...``) and
-    ``OUT/metrics.json``. With ``--preset`` every setting not given explicitly
-    comes from the preset (see :data:`PRESETS`).
+    trainer reports train and validation losses, saves a checkpoint under
+    ``OUT/checkpoints/`` (the last and the best by validation MSE are kept; run
+    the same command again to resume) and redraws ``OUT/loss_curve.png``. At the
+    end it writes the model to ``OUT/aegan.safetensors`` (use it with ``--param
+    checkpoint=...``) and ``OUT/metrics.json``. With ``--preset`` every setting
+    not given explicitly comes from the preset (see :data:`PRESETS`).
     """
 
     id = "aegan"
     name = "AE-GAN (MFCC)"
     description = "Train the MFCC AE-GAN generator (mfcc>aegan) on paired audio and images."
     version = "1"
+    presets = PRESETS
     params = (
         ChoiceParam("preset", "default", "settings to start from: 'seed' is the paper's, 'default' ours",
                     choices=tuple(PRESETS)),
@@ -73,33 +69,10 @@ class AeganTrainer(Trainer):
                    minimum=0.0, maximum=0.5),
         IntParam("split_seed", 0, "seed of the train/val/test split"),
         IntParam("seed", 0, "seed of the initial weights and the batch order"),
-        BoolParam("resume", False, "continue from OUT/checkpoint (same settings; epochs may grow)"),
     )
 
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Mapping[str, Any],
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> dict[str, Any]:
-        """Train and return the final metrics (see :class:`AeganTrainer`).
+    def prepare(self, data: Path, out: Path, settings: dict[str, Any], run: TrainingRun) -> TrainingLoop:
+        """Read the pairs and build the networks (see :class:`~a2i_plugins.aegan._training.AeganLoop`)."""
+        from a2i_plugins.aegan._training import AeganLoop
 
-        Args:
-            data: Dataset folder (``metadata.csv`` or class folders) with audio and images.
-            out: Folder for the checkpoint, reports and the model.
-            settings: Settings the user gave, by name; the rest come from the preset.
-            progress: Called once per batch; the stage text carries the last epoch's losses.
-            cancel: Checked between batches; a cancelled run keeps its last epoch checkpoint.
-
-        Raises:
-            ParamError: For an unknown or invalid setting.
-            DatasetError: For a dataset without audio and images in every row.
-            CheckpointError: For a checkpoint in ``out`` without ``resume``, or one from other settings.
-        """
-        from a2i_plugins.aegan._training import fit
-
-        preset = resolve_params(self.params[:1], {"preset": settings.get("preset", "default")}, self.id)["preset"]
-        resolved = resolve_params(self.params, {**PRESETS[preset], **settings}, self.id)
-        return fit(Path(data), Path(out), resolved, progress, cancel or CancelToken())
+        return AeganLoop(data, settings, run)

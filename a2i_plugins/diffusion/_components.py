@@ -16,6 +16,7 @@ from a2i_studio.core import (
     IntParam,
     Param,
     RunContext,
+    TextEncoding,
     TextParam,
 )
 
@@ -51,8 +52,11 @@ def _params(family: Family, schedulers: bool) -> tuple[Param, ...]:
     return (*own[:3], *scheduler, *own[3:], *pipeline_params())
 
 
-class DiffusionGenerator(PipelineGenerator):
-    """A Stable Diffusion pipeline run from embeddings; subclasses fix the family."""
+class DiffusionGenerator(PipelineGenerator, TextEncoding):
+    """A Stable Diffusion pipeline run from embeddings; subclasses fix the family.
+
+    It encodes prompts too (:class:`~a2i_studio.core.TextEncoding`), so adapters can be trained to its text space.
+    """
 
     version = "1"
 
@@ -66,8 +70,8 @@ class DiffusionGenerator(PipelineGenerator):
 
         return run(self.pipeline(params, ctx), self.family, value, params, ctx)
 
-    def encode_text(self, prompt: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
-        """``prompt`` encoded by the model's own text encoder(s), as a value of :attr:`input_space` on the CPU.
+    def encode_text(self, text: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """``text`` encoded by the model's own text encoder(s), as a value of :attr:`input_space` on the CPU.
 
         Adapter trainers use this to turn captions into training targets.
         """
@@ -77,7 +81,7 @@ class DiffusionGenerator(PipelineGenerator):
 
         pipeline = self.pipeline(params, ctx)
         with torch.no_grad():
-            encoded = encode_text(pipeline, self.family, prompt)
+            encoded = encode_text(pipeline, self.family, text)
         embeds: torch.Tensor = encoded["prompt_embeds"][0].float().cpu()
         if "pooled_prompt_embeds" in encoded:
             return {"sequence": embeds, "pooled": encoded["pooled_prompt_embeds"][0].float().cpu()}

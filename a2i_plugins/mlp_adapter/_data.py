@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from a2i_plugins.mlp_adapter._network import flatten_input, split_target
-from a2i_studio.core import Encoder, Generator, RunContext, Space, resolve_params
+from a2i_studio.core import Encoder, Generator, RunContext, Space, TextEncoding, resolve_params
 from a2i_studio.datasets import PairedItem
 
 __all__ = ["captions", "encode_features", "encode_targets"]
@@ -78,13 +78,17 @@ def encode_targets(
     ctx: RunContext,
     cache: Path,
 ) -> tuple[torch.Tensor, Any]:
-    """``[len(texts), target_size]`` learnt parts of the captions' embeddings, and the empty prompt's full value."""
+    """``[len(texts), target_size]`` learnt parts of the captions' embeddings, and the empty prompt's full value.
+
+    ``generator`` encodes the captions through its declared :class:`~a2i_studio.core.TextEncoding`.
+    """
+    assert isinstance(generator, TextEncoding), "checked by the trainer"
     given = {"model": settings["model"]} if settings["model"] else {}
     params = resolve_params(generator.params, given, generator.id)
     space: Space = generator.input_space
     key = _key(generator.id, generator.version, params["model"], list(texts), settings["target"], settings["tokens"])
     path = cache / f"targets-{generator.id}-{key}.safetensors"
-    encode_text = generator.encode_text  # type: ignore[attr-defined]
+    encode_text = generator.encode_text
 
     def compute() -> dict[str, torch.Tensor]:
         unique = sorted(set(texts))

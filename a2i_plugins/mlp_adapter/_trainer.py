@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from a2i_studio.core import (
-    CancelToken,
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    ProgressCallback,
-    Registry,
-    TextParam,
-    Trainer,
-    resolve_params,
-)
+from a2i_studio.core import ChoiceParam, FloatParam, IntParam, Registry, TextParam
+from a2i_studio.training import LoopTrainer
 
-__all__ = ["TARGETS", "AdapterTrainer"]
+if TYPE_CHECKING:
+    from a2i_studio.training import TrainingLoop, TrainingRun
+
+__all__ = ["PRESETS", "TARGETS", "AdapterTrainer"]
 
 TARGETS = ("first-n", "sequence", "pooled")
 """What the MLP predicts: the first N tokens, every token, or SD3's pooled vector only."""
 
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick": {"hidden": "512", "epochs": 10},
+    "seed": {},  # the published recipe: two hidden layers of 1024, 20 epochs (the parameters' defaults)
+    "thorough": {"hidden": "2048,1024", "epochs": 60, "dropout": 0.2},
+}
+"""Settings to start from: ``quick`` to see whether the data works, ``seed`` the published recipe,
+``thorough`` for a larger dataset."""
 
-class AdapterTrainer(Trainer):
+
+class AdapterTrainer(LoopTrainer):
     """Trains an MLP adapter from an encoder's embeddings to a generator's text embeddings.
 
     Targets are the captions of the dataset (its ``prompt`` column, or ``template``
     filled with the ``label``) encoded by the generator's own text encoder. The
     adapter is saved into the models dir's ``adapters/``; ``--out`` gets the
-    feature cache, ``metrics.json`` and ``loss_curve.png``.
+    feature cache, the checkpoints (the last and the best by validation loss),
+    ``metrics.json`` and ``loss_curve.png``.
 
     Args:
         registry: Where the encoder and generator named in the settings are found.
@@ -41,7 +43,11 @@ class AdapterTrainer(Trainer):
     name = "MLP adapter"
     description = "Train an MLP from an audio encoder's embedding to a Stable Diffusion text embedding."
     version = "1"
+    resume_may_change = frozenset({"adapter_id"})
+    presets = PRESETS
     params = (
+        ChoiceParam("preset", "seed", "settings to start from: quick, seed (the published recipe) or thorough",
+                    tuple(PRESETS)),
         TextParam("encoder", "vggish", "id of the encoder whose embeddings the adapter reads"),
         TextParam("generator", "sd15", "id of the generator whose text embeddings the adapter predicts"),
         TextParam("model", "", "the generator's model parameter for encoding captions (empty: its default)"),
@@ -64,16 +70,8 @@ class AdapterTrainer(Trainer):
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Mapping[str, Any],
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> dict[str, Any]:
-        """Train, save the adapter, and return the final metrics (see :class:`AdapterTrainer`)."""
-        from a2i_plugins.mlp_adapter._training import fit
+    def prepare(self, data: Path, out: Path, settings: dict[str, Any], run: TrainingRun) -> TrainingLoop:
+        """Encode the pairs and build the MLP (see :class:`~a2i_plugins.mlp_adapter._training.AdapterLoop`)."""
+        from a2i_plugins.mlp_adapter._training import AdapterLoop
 
-        resolved = resolve_params(self.params, settings, self.id)
-        return fit(self._registry, Path(data), Path(out), resolved, progress, cancel or CancelToken())
+        return AdapterLoop(self._registry, data, out, settings, run)

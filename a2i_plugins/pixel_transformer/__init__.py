@@ -16,7 +16,8 @@ Importing this package imports no torch.
 
 from __future__ import annotations
 
-from a2i_plugins.pixel_transformer._components import BUNDLED_WEIGHTS, PixelGenerator, PixelTrainer
+from a2i_plugins.pixel_transformer._components import BUNDLED_WEIGHTS, PixelGenerator
+from a2i_plugins.pixel_transformer._trainer import PixelTrainer
 from a2i_studio.core import Registry
 from a2i_studio.hookspecs import hookimpl
 

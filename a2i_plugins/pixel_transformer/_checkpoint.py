@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
 
 from a2i_plugins.pixel_transformer._config import PixelConfig
 from a2i_plugins.pixel_transformer._model import PixelTransformer
 from a2i_studio.errors import CheckpointError
 from a2i_studio.files import atomic_write
-from a2i_studio.weights import check_format
+from a2i_studio.weights import check_format, json_metadata
 
 __all__ = ["FORMAT", "load_model", "save_model"]
 
@@ -48,6 +49,11 @@ def load_model(
 ) -> tuple[PixelTransformer, dict[str, Any]]:
     """Read a checkpoint written by :func:`save_model`.
 
+    The config in the file's metadata is checked against its bounds, and the
+    number of weights the file holds against the number its config describes
+    (:attr:`PixelConfig.weight_count`), before any weights are allocated: a small
+    file cannot ask for a huge model.
+
     Args:
         path: The ``.safetensors`` file.
         device: Where to put the model.
@@ -57,23 +63,36 @@ def load_model(
         The model in eval mode, and the ``info`` saved with it.
 
     Raises:
-        CheckpointError: If the file is not a pixel transformer checkpoint or does not fit its own config.
+        CheckpointError: If the file is not a pixel transformer checkpoint, its metadata is damaged,
+            or it does not fit its own config; one sentence naming the file.
     """
     check_format(path)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
             metadata = handle.metadata() or {}
-            state = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not a dict)
+            shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}  # noqa: SIM118
     except Exception as error:  # any parse failure means a damaged file
         raise CheckpointError(f"{path} could not be read as safetensors ({error}); fetch or train it again.") from None
     if metadata.get("format") != FORMAT:
         raise CheckpointError(
             f"{path} is not a pixel transformer checkpoint (format {metadata.get('format')!r}, expected {FORMAT})."
         )
-    config = PixelConfig.from_dict(json.loads(metadata["config"]), str(path))
+    config = PixelConfig.from_dict(json_metadata(metadata, "config", path), str(path))
+    info = json_metadata(metadata, "info", path, required=False)
+    stored = sum(math.prod(shape) for shape in shapes.values())
+    if stored != config.weight_count:
+        raise CheckpointError(
+            f"{path} does not fit its own model settings (it holds {stored:,} weights, its settings describe "
+            f"{config.weight_count:,}); train it again."
+        )
     model = PixelTransformer(config)
+    try:
+        state = load_file(str(path))
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"{path} could not be read as safetensors ({error}); fetch or train it again.") from None
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise CheckpointError(f"{path} does not fit its own model settings ({error}); train it again.") from None
-    return model.to(device, dtype).eval(), json.loads(metadata.get("info", "{}"))
+        reason = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"{path} does not fit its own model settings ({reason}); train it again.") from None
+    return model.to(device, dtype).eval(), info

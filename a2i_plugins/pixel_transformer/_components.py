@@ -1,4 +1,4 @@
-"""The ``pixel`` generator and the ``pixel`` trainer; torch is imported only when they run."""
+"""The ``pixel`` generator; torch is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -6,23 +6,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from a2i_plugins.pixel_transformer._presets import PRESETS, settings_from
 from a2i_studio import config as app_config
 from a2i_studio.core import (
     FFT_FRAMES,
-    BoolParam,
-    CancelToken,
-    ChoiceParam,
     FloatParam,
     Generator,
     IntParam,
     PathParam,
-    Progress,
-    ProgressCallback,
     RunContext,
-    Trainer,
     WeightSpec,
-    resolve_params,
 )
 from a2i_studio.errors import ShapeError
 
@@ -31,7 +23,7 @@ if TYPE_CHECKING:
 
     from a2i_plugins.pixel_transformer._model import PixelTransformer
 
-__all__ = ["BUNDLED_WEIGHTS", "PixelGenerator", "PixelTrainer"]
+__all__ = ["BUNDLED_WEIGHTS", "PixelGenerator"]
 
 BUNDLED_WEIGHTS = WeightSpec(
     name="pixel-soundscapes",
@@ -132,48 +124,3 @@ class PixelGenerator(Generator):
             model, _ = load_model(path, self._device, getattr(torch, self._dtype))
             self._loaded = (path, model)
         return self._loaded[1]
-
-
-class PixelTrainer(Trainer):
-    """``a2i train pixel``: trains the pixel transformer on a paired dataset."""
-
-    id = "pixel"
-    name = "Pixel transformer"
-    description = "Train the pixel transformer (FFT frames to 32x32 pictures) on a paired audio/image dataset."
-    version = "1"
-    params = (
-        ChoiceParam("preset", "default", "'seed': the paper's settings; 'default': what learns; 'tiny': smoke tests",
-                    choices=tuple(PRESETS)),
-        IntParam("epochs", 0, "passes over the training pairs; 0 takes the preset's", 0),
-        IntParam("batch_size", 0, "pairs per step; 0 takes the preset's", 0, 4096),
-        FloatParam("learning_rate", 0.0, "peak learning rate; 0 takes the preset's", 0.0, 1.0),
-        ChoiceParam("image_mode", "preset", "grayscale or rgb pictures; 'preset' takes the preset's",
-                    choices=("preset", "grayscale", "rgb")),
-        IntParam("image_size", 0, "side of the pictures in pixels; 0 takes the preset's", 0, 256),
-        FloatParam("val_fraction", 0.1, "share of each class held out for validation", 0.01, 0.5),
-        IntParam("seed", 0, "seeds the weights, split, data order and augmentation"),
-        BoolParam("resume", True, "continue from OUT/checkpoint when it is there"),
-    )
-
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Mapping[str, Any],
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> dict[str, Any]:
-        """Train on ``data``; write the model, checkpoints, ``metrics.json`` and ``loss.png`` under ``out``."""
-        import shutil
-
-        from a2i_plugins.pixel_transformer._train import run_training
-
-        values = resolve_params(self.params, settings, self.id)
-        if not values["resume"]:
-            shutil.rmtree(Path(out) / "checkpoint", ignore_errors=True)
-
-        def report(step: int, total: int, stage: str) -> None:
-            if progress is not None:
-                progress(Progress(step, total, stage))
-
-        return run_training(Path(data), Path(out), settings_from(values), report, cancel)

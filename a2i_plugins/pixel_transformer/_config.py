@@ -16,6 +16,24 @@ START_TOKEN = VOCAB
 """The extra input token that stands before the first pixel."""
 
 _POSITIONS = ("flat", "grid")
+_INVALID = "Pixel transformer settings are invalid:"
+
+# Bounds a config (a preset, the user's settings, or a checkpoint's metadata) is checked against
+# before anything is built from it: far above the presets (32 px, 512 wide, 6 + 6 layers), and
+# small enough that the buffers built from the config alone (the position tables) stay under 0.5 GB.
+_INT_BOUNDS = {
+    "image_size": (2, 128),
+    "channels": (1, 3),
+    "sections": (1, 20_000),
+    "bins": (1, 4096),
+    "audio_stride": (1, 20_000),
+    "d_model": (4, 2048),
+    "heads": (1, 64),
+    "encoder_layers": (1, 48),
+    "decoder_layers": (1, 48),
+    "ff_mult": (1, 16),
+    "window": (1, 1 << 16),
+}
 
 
 @dataclass(frozen=True)
@@ -66,21 +84,26 @@ class PixelConfig:
     magnitude_floor: float = 1e-4
 
     def __post_init__(self) -> None:
+        for name, (low, high) in _INT_BOUNDS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ParamError(f"{_INVALID} {name} is {value!r}, not a whole number from {low} to {high}.")
+        for name in ("dropout", "magnitude_floor"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ParamError(f"{_INVALID} {name} is {value!r}, not a number.")
         checks = [
             (self.channels in (1, 3), "channels must be 1 (grayscale) or 3 (RGB)"),
-            (self.image_size >= 2, "image_size must be at least 2"),
             (self.sections % self.audio_stride == 0, "audio_stride must divide sections"),
             (self.d_model % self.heads == 0, "heads must divide d_model"),
             (self.d_model % 4 == 0, "d_model must be a multiple of 4"),
-            (self.encoder_layers >= 1 and self.decoder_layers >= 1, "both sides need a layer"),
-            (self.window >= 1, "window must be at least 1"),
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.positions in _POSITIONS, "positions must be 'flat' or 'grid'"),
             (self.magnitude_floor > 0, "magnitude_floor must be positive"),
         ]
         for ok, message in checks:
             if not ok:
-                raise ParamError(f"Pixel transformer settings are invalid: {message} ({self}).")
+                raise ParamError(f"{_INVALID} {message} ({self}).")
 
     @property
     def sequence_length(self) -> int:
@@ -96,6 +119,30 @@ class PixelConfig:
     def audio_tokens(self) -> int:
         """Encoder tokens per clip."""
         return self.sections // self.audio_stride
+
+    @property
+    def weight_count(self) -> int:
+        """How many numbers a checkpoint of this model holds (parameters and saved buffers).
+
+        The checkpoint loader compares it with the file before building anything, so a small file
+        cannot make it allocate a large model. It mirrors :class:`PixelTransformer`'s layers; a test
+        checks it against the real model's ``state_dict``.
+        """
+        width, hidden = self.d_model, self.d_model * self.ff_mult
+        linear = width * width + width
+        attention, norm = 4 * linear, 2 * width
+        feed_forward = (width * hidden + hidden) + (hidden * width + width)
+        encoder_layer = norm + attention + norm + feed_forward
+        decoder_layer = norm + attention + norm + attention + norm + feed_forward
+        channel_embedding = 3 * width if self.positions == "grid" and self.channels == 3 else 0
+        return (
+            2 * self.bins  # audio mean and std
+            + self.audio_stride * self.bins * width + width  # audio embedding
+            + self.encoder_layers * encoder_layer + norm + width  # encoder, its norm, the "no audio" memory
+            + (VOCAB + 1) * width + channel_embedding  # token (and channel) embeddings
+            + self.decoder_layers * decoder_layer + norm  # decoder and its norm
+            + width * VOCAB + VOCAB  # head
+        )
 
     @property
     def mode(self) -> str:
@@ -115,8 +162,13 @@ class PixelConfig:
             source: The file it came from, named in the error.
 
         Raises:
-            CheckpointError: For unknown or missing fields.
+            CheckpointError: For unknown or missing fields, or values of the wrong type or out of bounds.
         """
+        if not isinstance(values, dict):
+            raise CheckpointError(
+                f"{source} holds invalid model settings (a JSON {type(values).__name__}, not an object); "
+                "retrain or re-download it."
+            )
         names = {field.name for field in fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -126,6 +178,7 @@ class PixelConfig:
         try:
             return cls(**values)
         except (TypeError, ParamError) as error:
+            reason = str(error).removeprefix(_INVALID).strip().rstrip(".")
             raise CheckpointError(
-                f"{source} holds invalid model settings ({error}); retrain or re-download it."
+                f"{source} holds invalid model settings ({reason}); retrain or re-download it."
             ) from None

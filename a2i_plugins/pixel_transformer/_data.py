@@ -93,31 +93,38 @@ def load_pairs(
 
 
 def augment(
-    logs: torch.Tensor, tokens: torch.Tensor, config: PixelConfig, generator: torch.Generator
+    logs: torch.Tensor, tokens: torch.Tensor, config: PixelConfig, generator: torch.Generator, *,
+    flip: bool = True, audio: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random variations of a batch that keep its meaning.
 
-    Each clip is rolled in time by a random number of sections (scenes are
-    steady textures, so where a sound starts says nothing about the picture)
-    and scaled by a random gain of -6 to +6 dB; each picture is mirrored
-    left to right with probability 1/2.
+    With ``audio``, each clip is rolled in time by a random number of sections
+    (scenes are steady textures, so where a sound starts says nothing about the
+    picture) and scaled by a random gain of -6 to +6 dB; with ``flip``, each
+    picture is mirrored left to right with probability 1/2 (turn it off where a
+    mirror image means something else: digits, text). The random numbers are
+    drawn whichever are on, so turning one off leaves the other's draws as they were.
 
     Args:
         logs: ``[batch, sections, bins]`` :func:`log_magnitudes` (float32).
         tokens: ``[batch, sequence_length]`` int64 tokens.
         config: The model's shape.
         generator: CPU generator; the same state gives the same variations.
+        flip: Mirror pictures.
+        audio: Shift and scale the audio.
 
     Returns:
         The augmented ``(logs, tokens)``.
     """
     batch = logs.shape[0]
     shifts = torch.randint(0, config.sections, (batch,), generator=generator)
-    index = (torch.arange(config.sections).unsqueeze(0) + shifts.unsqueeze(1)) % config.sections
-    logs = logs.gather(1, index.unsqueeze(-1).expand_as(logs))
     gains = 2.0 ** torch.empty(batch, 1, 1).uniform_(-1.0, 1.0, generator=generator)
-    logs = torch.log1p(torch.expm1(logs) * gains)
-    flip = torch.rand(batch, generator=generator) < 0.5
-    grid = tokens.view(batch, config.image_size, config.image_size, config.channels)
-    tokens = torch.where(flip.view(batch, 1, 1, 1), grid.flip(2), grid).reshape(batch, -1)
+    mirrored = torch.rand(batch, generator=generator) < 0.5
+    if audio:
+        index = (torch.arange(config.sections).unsqueeze(0) + shifts.unsqueeze(1)) % config.sections
+        logs = logs.gather(1, index.unsqueeze(-1).expand_as(logs))
+        logs = torch.log1p(torch.expm1(logs) * gains)
+    if flip:
+        grid = tokens.view(batch, config.image_size, config.image_size, config.channels)
+        tokens = torch.where(mirrored.view(batch, 1, 1, 1), grid.flip(2), grid).reshape(batch, -1)
     return logs, tokens

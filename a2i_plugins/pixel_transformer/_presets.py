@@ -7,7 +7,7 @@ from typing import Any
 
 from a2i_plugins.pixel_transformer._config import PixelConfig
 
-__all__ = ["PRESETS", "TrainSettings", "settings_from"]
+__all__ = ["PRESETS", "TrainSettings", "preset_values", "settings_from"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,10 @@ class TrainSettings:
         cfg_dropout: Share of pairs whose audio is replaced by the "no audio"
             memory, so the model also learns the unconditional distribution
             that classifier-free guidance contrasts with.
-        augment: Random time shifts and gains of the audio, mirrored pictures.
-        mixed_precision: ``"bf16"`` or ``"no"``, passed to accelerate.
+        flip: Mirror half the pictures left to right (off where that changes
+            meaning: digits, text).
+        audio_augment: Random time shifts and gains of the audio.
+        precision: The ``precision`` setting the preset asks for (``auto``: bf16 where native).
         val_fraction: Share of each class held out to report validation bits per pixel.
         seed: Seeds the weights, the split, the data order and the augmentations.
     """
@@ -42,8 +44,9 @@ class TrainSettings:
     schedule: str
     weight_decay: float
     cfg_dropout: float
-    augment: bool
-    mixed_precision: str
+    flip: bool
+    audio_augment: bool
+    precision: str
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -66,8 +69,9 @@ PRESETS: dict[str, TrainSettings] = {
         schedule="inverse_sqrt",
         weight_decay=0.0,
         cfg_dropout=0.0,
-        augment=False,
-        mixed_precision="no",
+        flip=False,
+        audio_augment=False,
+        precision="no",
     ),
     # What learns on a few thousand pairs in about 90 minutes of one CPU core: a small model (64-d, 2+4 layers),
     # a learning rate 20,000 times the seed's with cosine decay, 10 sections per audio token
@@ -88,8 +92,9 @@ PRESETS: dict[str, TrainSettings] = {
         schedule="cosine",
         weight_decay=0.01,
         cfg_dropout=0.1,
-        augment=True,
-        mixed_precision="bf16",
+        flip=True,
+        audio_augment=True,
+        precision="auto",
     ),
     # A model of a few thousand weights for tests and smoke runs.
     "tiny": TrainSettings(
@@ -105,32 +110,38 @@ PRESETS: dict[str, TrainSettings] = {
         schedule="cosine",
         weight_decay=0.0,
         cfg_dropout=0.1,
-        augment=True,
-        mixed_precision="no",
+        flip=True,
+        audio_augment=True,
+        precision="no",
     ),
 }
 """The presets by name."""
 
 
-def settings_from(values: dict[str, Any]) -> TrainSettings:
-    """The preset named by ``values["preset"]``, with every other non-default value of ``values`` applied.
-
-    ``values`` holds the trainer's parameters; zeros (and ``"preset"`` for the
-    image mode) keep the preset's choice.
-    """
-    base = PRESETS[values.get("preset", "default")]
-    config = base.config
-    mode = values.get("image_mode", "preset")
-    if mode != "preset":
-        channels = 3 if mode == "rgb" else 1
-        # The window stays the same number of image rows.
-        config = replace(config, channels=channels, window=config.window * channels // config.channels)
-    if values.get("image_size"):
-        config = replace(config, image_size=values["image_size"])
-    chosen = {
-        name: values[name]
-        for name in ("epochs", "batch_size", "learning_rate")
-        if values.get(name)
+def preset_values(preset: TrainSettings) -> dict[str, Any]:
+    """The trainer's settings a preset fills in (those not given explicitly)."""
+    config = preset.config
+    return {
+        "epochs": preset.epochs, "batch_size": preset.batch_size, "learning_rate": preset.learning_rate,
+        "image_mode": "rgb" if config.channels == 3 else "grayscale", "image_size": config.image_size,
+        "flip": preset.flip, "audio_augment": preset.audio_augment, "precision": preset.precision,
     }
-    return replace(base, config=config, seed=values.get("seed", base.seed),
-                   val_fraction=values.get("val_fraction", base.val_fraction), **chosen)
+
+
+def settings_from(values: dict[str, Any]) -> TrainSettings:
+    """The training settings for the trainer's resolved settings ``values``.
+
+    The model's shape and the optimizer's schedule come from the preset that
+    ``values["preset"]`` names; ``values`` choose the rest.
+    """
+    base = PRESETS[values["preset"]]
+    config = base.config
+    channels = 3 if values["image_mode"] == "rgb" else 1
+    # The window stays the same number of image rows.
+    config = replace(config, channels=channels, window=config.window * channels // config.channels,
+                     image_size=values["image_size"])
+    return replace(
+        base, config=config, epochs=values["epochs"], batch_size=values["batch_size"],
+        learning_rate=values["learning_rate"], flip=values["flip"], audio_augment=values["audio_augment"],
+        precision=values["precision"], val_fraction=values["val_fraction"], seed=values["seed"],
+    )

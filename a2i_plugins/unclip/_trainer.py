@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from a2i_studio.core import (
-    BoolParam,
-    CancelToken,
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    ProgressCallback,
-    Registry,
-    TextParam,
-    Trainer,
-    resolve_params,
-)
+from a2i_studio.core import BoolParam, ChoiceParam, FloatParam, IntParam, Registry, TextParam
+from a2i_studio.training import LoopTrainer
+
+if TYPE_CHECKING:
+    from a2i_studio.training import TrainingLoop, TrainingRun
 
 __all__ = ["UnclipTrainer"]
 
 
-class UnclipTrainer(Trainer):
+class UnclipTrainer(LoopTrainer):
     """Fine-tunes the unCLIP U-Net on (audio, image) pairs, as SounDiff did.
 
     Each pair's ImageBind audio embedding stands in for the image embedding the
@@ -35,8 +27,9 @@ class UnclipTrainer(Trainer):
 
     A LoRA goes to the models dir's ``loras/NAME.safetensors`` (use it with
     ``--param loras=NAME``); a full fine-tune to ``checkpoints/NAME.safetensors``
-    (a U-Net: ``--param model=NAME.safetensors``). ``--out`` gets the resumable
-    checkpoint, ``metrics.json``, ``loss_curve.png`` and sample images.
+    (a U-Net: ``--param model=NAME.safetensors``). ``--out`` gets the checkpoints
+    (the last and the best by the fixed-noise loss over the pairs), ``metrics.json``,
+    ``loss_curve.png`` and sample images.
 
     Args:
         registry: Where the ``imagebind`` encoder is found.
@@ -46,6 +39,7 @@ class UnclipTrainer(Trainer):
     name = "SounDiff (unCLIP fine-tuning)"
     description = "Fine-tune SD 2.1 unCLIP's U-Net (LoRA or full) on audio/image pairs with ImageBind embeddings."
     version = "1"
+    resume_may_change = frozenset({"name", "preview_every", "preview_steps"})
     params = (
         ChoiceParam("variant", "L", "L: no prompt (SounDiff-L); S: the short prompt below (SounDiff-S)", ("L", "S")),
         TextParam("prompt", "satellite image", "the fixed prompt of variant S"),
@@ -71,16 +65,8 @@ class UnclipTrainer(Trainer):
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Mapping[str, Any],
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> dict[str, Any]:
-        """Train, save the LoRA or U-Net, and return the final metrics (see :class:`UnclipTrainer`)."""
-        from a2i_plugins.unclip._training import fit
+    def prepare(self, data: Path, out: Path, settings: dict[str, Any], run: TrainingRun) -> TrainingLoop:
+        """Load the pipeline and encode the pairs (see :class:`~a2i_plugins.unclip._training.UnclipLoop`)."""
+        from a2i_plugins.unclip._training import UnclipLoop
 
-        resolved = resolve_params(self.params, settings, self.id)
-        return fit(self._registry, Path(data), Path(out), resolved, progress, cancel or CancelToken())
+        return UnclipLoop(self._registry, data, settings, run)

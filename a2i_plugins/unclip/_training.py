@@ -5,11 +5,14 @@ training, since neither ImageBind nor the VAE is trained.
 
 Everything random is drawn from generators seeded by ``(seed, epoch, step)``,
 so a run resumed from its checkpoint takes exactly the steps an uninterrupted
-run would have. ``accelerate`` places the U-Net and the batches.
+run would have. The run itself (resume, checkpoints, precision, reports) is
+the shared template, :class:`a2i_studio.training.LoopTrainer`.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,19 +28,13 @@ from a2i_plugins.unclip._family import UNCLIP
 from a2i_plugins.unclip._loading import load_unclip
 from a2i_plugins.unclip._sampling import run
 from a2i_studio import config
-from a2i_studio.core import CancelToken, Encoder, Progress, ProgressCallback, Registry, RunContext, resolve_params
+from a2i_studio.core import Encoder, Registry, RunContext, resolve_params
 from a2i_studio.datasets import PairedDataset, read_dataset
 from a2i_studio.errors import DatasetError, ParamError
-from a2i_studio.training import (
-    TrainingCheckpoint,
-    epoch_permutation,
-    load_training_checkpoint,
-    plot_loss_curves,
-    save_training_checkpoint,
-    write_json,
-)
+from a2i_studio.files import atomic_write
+from a2i_studio.training import RunResult, Step, TrainingLoop, TrainingRun, shuffled_batches
 
-__all__ = ["denoising_loss", "encode_pairs", "fit"]
+__all__ = ["UnclipLoop", "denoising_loss", "encode_pairs"]
 
 
 def _imagebind(registry: Registry) -> Encoder:
@@ -148,121 +145,119 @@ def _save_result(pipeline: Any, unet: Any, settings: Mapping[str, Any]) -> Path:
         from safetensors.torch import save_file
 
         path = config.models_dir() / "checkpoints" / f"{name}.safetensors"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file({key: value.contiguous().cpu() for key, value in unet.state_dict().items()}, str(path))
+        tensors = {key: value.contiguous().cpu() for key, value in unet.state_dict().items()}
+        atomic_write(path, lambda temp: save_file(tensors, str(temp)))
         return path
     from diffusers.utils import convert_state_dict_to_diffusers
 
-    folder = config.models_dir() / "loras"
+    path = config.models_dir() / "loras" / f"{name}.safetensors"
     layers = convert_state_dict_to_diffusers(_weights(unet, full=False))
-    type(pipeline).save_lora_weights(folder, unet_lora_layers=layers, weight_name=f"{name}.safetensors")
-    return folder / f"{name}.safetensors"
+
+    def write(temp: Path) -> None:
+        with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+            type(pipeline).save_lora_weights(scratch, unet_lora_layers=layers, weight_name="lora.safetensors")
+            os.replace(Path(scratch) / "lora.safetensors", temp)
+
+    atomic_write(path, write)
+    return path
 
 
-def _sample(pipeline: Any, embedding: torch.Tensor, settings: Mapping[str, Any], ctx: RunContext, path: Path) -> None:
+def _sample(pipeline: Any, embedding: torch.Tensor, settings: Mapping[str, Any], ctx: RunContext) -> Image.Image:
     """A sample image from the first pair's (scaled) embedding, made the way the ``unclip`` generator makes it."""
     params = resolve_params(UnclipGenerator.params, {
         "width": settings["resolution"], "height": settings["resolution"], "steps": settings["preview_steps"],
         "prompt": settings["prompt"] if settings["variant"] == "S" else "", "preview_every": 0,
         "noise_level": settings["noise_level"],
     }, "unclip")
-    sample_ctx = RunContext(ctx.device, "float32", (settings["seed"],), cancel=ctx.cancel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    run(pipeline, embedding, params, sample_ctx)[0].save(path)
+    return run(pipeline, embedding, params, RunContext(ctx.device, "float32", (settings["seed"],)))[0]
 
 
-def fit(
-    registry: Registry,
-    data: Path,
-    out: Path,
-    settings: Mapping[str, Any],
-    progress: ProgressCallback | None,
-    cancel: CancelToken,
-) -> dict[str, Any]:
-    """Fine-tune as :class:`~a2i_plugins.unclip._trainer.UnclipTrainer` describes."""
-    from accelerate import Accelerator
+class UnclipLoop(TrainingLoop):
+    """SounDiff's part of a run: the pipeline, the encoded pairs, one denoising step, the fixed-noise loss.
 
-    # 1. Pipeline, dataset, and the fixed inputs: audio embeddings, image latents, prompt states.
-    accelerator = Accelerator()
-    device = str(accelerator.device)
-    ctx = RunContext(device, "float32", (settings["seed"],), progress, cancel)
-    dataset = read_dataset(data)
-    dataset.require("audio", "image")
-    pipeline = load_unclip(resolve_source(settings["model"], UNCLIP), device, torch.float32, False).pipeline
-    embeddings, latents = encode_pairs(registry, pipeline, dataset, settings, ctx)
-    prompt = settings["prompt"] if settings["variant"] == "S" else ""
-    with torch.no_grad():
-        text, _ = pipeline.encode_prompt(prompt, pipeline._execution_device, 1, False)
+    Args:
+        registry: Where the ``imagebind`` encoder is found.
+        data: The paired dataset.
+        settings: The resolved settings of :class:`~a2i_plugins.unclip._trainer.UnclipTrainer`.
+        run: The accelerator and progress reporting.
+    """
 
-    # 2. What trains, and the run's state (fresh, or from OUT/checkpoint).
-    torch.manual_seed(settings["seed"])
-    unet = pipeline.unet
-    parameters = _trainable(unet, settings)
-    optimizer = torch.optim.AdamW(parameters, lr=settings["learning_rate"], betas=(0.9, 0.999),
-                                  weight_decay=settings["weight_decay"])
-    history: list[dict[str, float]] = []
-    start = 0
-    checkpoint = load_training_checkpoint(out / "checkpoint")
-    if checkpoint is not None:
-        _restore(unet, checkpoint.weights["unet"], settings["full"])
-        optimizer.load_state_dict(checkpoint.optimizers["adamw"])
-        torch.set_rng_state(checkpoint.rng_state)
-        history, start = checkpoint.state["history"], checkpoint.epoch
-    model, optimizer = accelerator.prepare(unet, optimizer)
+    best_by = "eval_loss"
 
-    def evaluate() -> float:
-        """The loss over every pair at fixed noise and timesteps, comparable across epochs."""
-        model.eval()
+    def __init__(self, registry: Registry, data: Path, settings: Mapping[str, Any], run: TrainingRun) -> None:
+        self.settings, self.run = settings, run
+        # 1. Pipeline, dataset, and the fixed inputs: audio embeddings, image latents, prompt states.
+        ctx = RunContext(run.device, "float32", (settings["seed"],), lambda report: run.report(
+            report.step, report.total, report.stage))
+        self.ctx = ctx
+        dataset = read_dataset(data)
+        dataset.require("audio", "image")
+        self.pipeline = load_unclip(resolve_source(settings["model"], UNCLIP), run.device, torch.float32,
+                                    False).pipeline
+        self.embeddings, self.latents = encode_pairs(registry, self.pipeline, dataset, settings, ctx)
+        prompt = settings["prompt"] if settings["variant"] == "S" else ""
         with torch.no_grad():
-            loss = denoising_loss(pipeline, model, latents, embeddings, text, settings["noise_level"],
-                                  _generator(settings["seed"], 2**31 - 1))
-        model.train()
-        return float(loss)
+            self.text, _ = self.pipeline.encode_prompt(prompt, self.pipeline._execution_device, 1, False)
 
-    # 3. Train: linear learning-rate decay, per-epoch evaluation, checkpoint and sample.
-    n, size = len(latents), settings["batch_size"]
-    per_epoch = -(-n // size)
-    total = settings["epochs"] * per_epoch
-    first_eval = history[0]["eval_loss_before"] if history else evaluate()
-    model.train()
-    for epoch in range(start, settings["epochs"]):
-        order = epoch_permutation(settings["seed"], epoch, n)
-        losses = []
-        for step in range(per_epoch):
-            cancel.raise_if_cancelled()
-            done = epoch * per_epoch + step
-            for group in optimizer.param_groups:
-                group["lr"] = settings["learning_rate"] + (settings["final_learning_rate"] - settings["learning_rate"]
-                                                           ) * done / max(total - 1, 1)
-            batch = order[step * size : (step + 1) * size]
-            loss = denoising_loss(pipeline, model, latents[batch], embeddings[batch], text,
-                                  settings["noise_level"], _generator(settings["seed"], epoch, step))
-            optimizer.zero_grad()
-            accelerator.backward(loss)
-            optimizer.step()
-            losses.append(float(loss.detach()))
-        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "eval_loss": evaluate(),
-                        "eval_loss_before": first_eval})
-        save_training_checkpoint(out / "checkpoint", TrainingCheckpoint(
-            epoch + 1, {"unet": _weights(unet, settings["full"])}, {"adamw": optimizer.state_dict()},
-            torch.get_rng_state(), {"history": history, "settings": dict(settings)},
-        ))
-        if settings["preview_every"] and (epoch + 1) % settings["preview_every"] == 0:
-            unet.eval()
-            _sample(pipeline, embeddings[0], settings, ctx,
-                    out / "samples" / f"epoch-{epoch + 1:04d}.png")
-            unet.train()
-        if progress is not None:
-            progress(Progress(epoch + 1, settings["epochs"], f"epoch {epoch + 1}: loss {history[-1]['eval_loss']:.4f}"))
+        # 2. What trains, and its optimizer.
+        torch.manual_seed(settings["seed"])
+        self.unet = self.pipeline.unet
+        parameters = _trainable(self.unet, settings)
+        optimizer = torch.optim.AdamW(parameters, lr=settings["learning_rate"], betas=(0.9, 0.999),
+                                      weight_decay=settings["weight_decay"])
+        self.model, self.optimizer = run.accelerator.prepare(self.unet, optimizer)
+        self.per_epoch = -(-len(self.latents) // settings["batch_size"])
 
-    # 4. Save the result into the models dir and the reports into OUT.
-    unet.eval()
-    result = _save_result(pipeline, unet, settings)
-    metrics = {
-        "weights": str(result), "epochs": settings["epochs"], "pairs": n, "eval_loss_before": first_eval,
-        "eval_loss": history[-1]["eval_loss"], "train_loss": history[-1]["train_loss"],
-    }
-    write_json(out / "metrics.json", {**metrics, "history": history})
-    plot_loss_curves(out / "loss_curve.png", {"train": [row["train_loss"] for row in history],
-                                               "eval": [row["eval_loss"] for row in history]})
-    return metrics
+    def rounds(self) -> list[list[list[int]]]:
+        """Each epoch's batches, shuffled by ``(seed, epoch)``."""
+        settings = self.settings
+        return [shuffled_batches(settings["seed"], epoch, len(self.latents), settings["batch_size"],
+                                 self.run.processes) for epoch in range(settings["epochs"])]
+
+    def train_step(self, step: Step) -> float:
+        """One AdamW step at the linearly decaying learning rate; a sample image after every N-th epoch."""
+        settings = self.settings
+        total = settings["epochs"] * self.per_epoch
+        rate, final = settings["learning_rate"], settings["final_learning_rate"]
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate + (final - rate) * step.index / max(total - 1, 1)
+        share = list(step.share(step.batch))
+        in_epoch = step.index - step.round * self.per_epoch
+        self.model.train()
+        loss = denoising_loss(self.pipeline, self.model, self.latents[share], self.embeddings[share], self.text,
+                              settings["noise_level"], _generator(settings["seed"], step.round, in_epoch))
+        self.optimizer.zero_grad()
+        self.run.accelerator.backward(loss * step.weight(step.batch))
+        self.optimizer.step()
+        epoch = step.round + 1
+        if in_epoch == self.per_epoch - 1 and settings["preview_every"] and epoch % settings["preview_every"] == 0:
+            self._preview(step.index + 1)
+        return float(loss.detach())
+
+    def evaluate(self) -> dict[str, float]:
+        """The loss over every pair at fixed noise and timesteps, comparable across epochs."""
+        unet = self.run.accelerator.unwrap_model(self.model).eval()
+        with torch.no_grad():
+            loss = denoising_loss(self.pipeline, unet, self.latents, self.embeddings, self.text,
+                                  self.settings["noise_level"], _generator(self.settings["seed"], 2**31 - 1))
+        return {"eval_loss": float(loss)}
+
+    def state(self) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
+        return {"unet": _weights(self.unet, self.settings["full"])}, {"adamw": self.optimizer.state_dict()}
+
+    def restore(self, weights: dict[str, dict[str, torch.Tensor]], optimizers: dict[str, Any] | None) -> None:
+        _restore(self.unet, weights["unet"], self.settings["full"])
+        if optimizers is not None:
+            self.optimizer.load_state_dict(optimizers["adamw"])
+
+    def finish(self, out: Path, result: RunResult) -> dict[str, Any]:
+        """Save the LoRA or U-Net into the models dir."""
+        self.unet.eval()
+        return {"weights": str(_save_result(self.pipeline, self.unet, self.settings)), "pairs": len(self.latents)}
+
+    def _preview(self, step: int) -> None:
+        if not self.run.is_main:
+            return
+        self.unet.eval()
+        image = _sample(self.pipeline, self.embeddings[0], self.settings, self.ctx)
+        self.run.samples(step, [image])

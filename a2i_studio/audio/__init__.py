@@ -16,10 +16,11 @@ The heavier parts are submodules that callers import when they need them:
 
 from __future__ import annotations
 
-from a2i_studio.audio._clip import AudioInfo, Clip, file_sha256, pad_to
+from a2i_studio.audio._clip import MAX_FILE_BYTES, MAX_SECONDS, AudioInfo, Clip, file_sha256, pad_to
 from a2i_studio.audio._errors import (
     AudioFileNotFound,
     AudioIsDirectory,
+    AudioNotAFile,
     AudioPermissionDenied,
     AudioRangeError,
     AudioTooLong,
@@ -36,12 +37,15 @@ from a2i_studio.audio._resample import RESAMPLERS, ResamplerName, SampleType, re
 from a2i_studio.errors import AudioError
 
 __all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_SECONDS",
     "RESAMPLERS",
     "AudioError",
     "AudioFileNotFound",
     "AudioInfo",
     "AudioIsDirectory",
     "AudioLevels",
+    "AudioNotAFile",
     "AudioPermissionDenied",
     "AudioRangeError",
     "AudioTooLong",

@@ -2,7 +2,9 @@
 
 :func:`check_path` runs before any decoder sees the file, so that a folder, a
 missing file or an empty file is reported as such instead of as a decoder's
-"format not recognised". :func:`diagnose` runs after every decoder has refused
+"format not recognised", and so that a FIFO, a device, a socket or a symbolic
+link loop is refused before anything opens it (reading a FIFO blocks forever,
+``/dev/zero`` never ends). :func:`diagnose` runs after every decoder has refused
 the file and guesses from its first bytes why: a known container that is
 damaged, a text file with an audio extension, or bytes that are no audio at all.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 from a2i_studio.audio._errors import (
     AudioFileNotFound,
     AudioIsDirectory,
+    AudioNotAFile,
     AudioPermissionDenied,
     EmptyAudio,
     NotAudio,
@@ -23,6 +26,7 @@ from a2i_studio.audio._errors import (
     TruncatedAudio,
 )
 from a2i_studio.errors import AudioError
+from a2i_studio.files import regular_file_problem
 
 _HEAD_BYTES = 4096
 
@@ -51,12 +55,18 @@ def check_path(path: Path) -> None:
     Raises:
         AudioFileNotFound: ``path`` does not exist.
         AudioIsDirectory: ``path`` is a folder.
+        AudioNotAFile: ``path`` is a FIFO, socket, device or symbolic link loop (checked without opening it).
         AudioPermissionDenied: the file cannot be opened for reading.
         EmptyAudio: the file has 0 bytes.
     """
     name = path.name
+    if not path.exists() and not path.is_symlink():
+        raise AudioFileNotFound(f"{name} does not exist: check the path {path.absolute()}.")
     if path.is_dir():
         raise AudioIsDirectory(f"{name} is a folder, not an audio file: choose a sound file inside it.")
+    problem = regular_file_problem(path)
+    if problem is not None:
+        raise AudioNotAFile(f"{name} {problem}: choose a regular audio file.")
     try:
         with path.open("rb") as handle:
             first_byte = handle.read(1)

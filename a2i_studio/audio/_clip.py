@@ -10,9 +10,22 @@ from pathlib import Path
 import numpy as np
 
 from a2i_studio.audio._checks import check_path
+from a2i_studio.audio._errors import AudioTooLong
 from a2i_studio.files import sha256_file
 
-__all__ = ["AudioInfo", "Clip", "file_sha256", "pad_to"]
+__all__ = ["MAX_FILE_BYTES", "MAX_SECONDS", "AudioInfo", "Clip", "file_sha256", "pad_to"]
+
+MAX_SECONDS = 3 * 3600.0
+"""The longest part of a file :func:`~a2i_studio.audio.load` decodes unless told otherwise: 3 hours."""
+
+MAX_FILE_BYTES = int(MAX_SECONDS) * 192_000 * 8 * 4
+"""The largest audio file a2i-studio hashes: 3 hours of 8-channel 192 kHz 32-bit PCM (66 GB).
+
+Every format it reads fits 3 hours of sound below this size (so does a
+3-hour film at 40 Mbit/s), so only something that is not a sound file is
+refused; the cap is checked while reading as well, so a file that keeps
+growing cannot keep a re-run hashing forever.
+"""
 
 
 @dataclass(frozen=True)
@@ -109,11 +122,18 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         The lowercase hex digest.
 
     Raises:
-        AudioError: The path is missing, a folder, unreadable or empty.
+        AudioError: The path is missing, a folder, not a regular file, unreadable or empty.
+        AudioTooLong: The file is larger than :data:`MAX_FILE_BYTES`.
     """
     path = Path(path)
     check_path(path)
-    return sha256_file(path)
+    try:
+        return sha256_file(path, max_bytes=MAX_FILE_BYTES)
+    except ValueError:
+        raise AudioTooLong(
+            f"{path.name} is larger than {MAX_FILE_BYTES / 1e9:.0f} GB, more than any sound a2i-studio reads:"
+            " choose the sound file itself or a shorter export."
+        ) from None
 
 
 def format_seconds(seconds: float) -> str:

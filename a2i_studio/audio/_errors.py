@@ -14,6 +14,7 @@ from a2i_studio.errors import AudioError
 __all__ = [
     "AudioFileNotFound",
     "AudioIsDirectory",
+    "AudioNotAFile",
     "AudioPermissionDenied",
     "AudioRangeError",
     "AudioTooLong",
@@ -33,6 +34,10 @@ class AudioFileNotFound(AudioError):
 
 class AudioIsDirectory(AudioError):
     """The path is a folder (for example a folder named ``x.wav``)."""
+
+
+class AudioNotAFile(AudioError):
+    """The path is a FIFO, a socket, a device or a symbolic link that loops: reading it would block or never end."""
 
 
 class AudioPermissionDenied(AudioError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from a2i_studio.audio._clip import AudioInfo, Clip, format_seconds
+from a2i_studio.audio._clip import MAX_SECONDS, AudioInfo, Clip, format_seconds
 from a2i_studio.audio._errors import AudioRangeError, AudioTooLong, EmptyAudio, InvalidSamples
 from a2i_studio.audio._readers import open_reader
 from a2i_studio.audio._resample import ResamplerName, SampleType, open_stream
@@ -46,7 +46,7 @@ def load(
     channel: int | None = None,
     keep_channels: bool = False,
     dtype: SampleType = "float32",
-    max_duration: float | None = 3 * 3600.0,
+    max_duration: float | None = MAX_SECONDS,
 ) -> Clip:
     """Decode a file, or the part from ``start`` to ``end``, into a clip.
 

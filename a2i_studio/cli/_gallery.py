@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="print as JSON, recipes included")
     listing.set_defaults(func=_run_list)
 
-    rebuild = commands.add_parser("rebuild", help="rebuild the index from the PNGs alone")
+    rebuild = commands.add_parser(
+        "rebuild", help="rebuild the index from the PNGs alone (stars are kept; unreadable files are listed)"
+    )
     rebuild.set_defaults(func=_run_rebuild)
 
 
@@ -47,6 +49,11 @@ def _run_rebuild(args: argparse.Namespace) -> int:
     from a2i_studio.gallery import Gallery
 
     gallery = Gallery()
-    count = gallery.rebuild()
-    print(f"Indexed {count} images from {gallery.root}.")
+    report = gallery.rebuild()
+    print(f"Indexed {report.indexed} images from {gallery.root}; {report.starred} starred.")
+    if report.skipped:
+        count = len(report.skipped)
+        print(f"Skipped {count} unreadable file{'' if count == 1 else 's'} (left where they are):")
+    for path, reason in report.skipped:
+        print(f"  {path}: {reason}")
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from a2i_studio.cli._common import load_plugins, parse_param_options, print_json, progress_bar
-from a2i_studio.errors import A2IError, ParamError
+from a2i_studio.errors import ParamError
 
 __all__ = ["register"]
 
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--chain", default=None, help="encoder>adapter>generator (default: the bundled mfcc>aegan)")
     generate.add_argument("--start", type=float, default=None, metavar="S", help="segment start, seconds")
     generate.add_argument("--end", type=float, default=None, metavar="S", help="segment end, seconds")
-    generate.add_argument("--seed", type=int, default=None, metavar="N", help="first image's seed (default: random)")
+    generate.add_argument("--seed", type=_seed, default=None, metavar="N", help="first image's seed (default: random)")
     generate.add_argument("-n", type=int, default=1, metavar="N", help="number of images (seeds N, N+1, ...)")
     generate.add_argument("--param", action="append", default=[], metavar="K=V", help="component parameter, repeatable")
     generate.add_argument(
@@ -69,7 +69,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         if not {"image", "image_weight"} <= image_params:
             raise ParamError(f"--image: generator {chain.generator.id} takes no reference image; drop --image.")
         image, weight = args.image
-        params.setdefault(chain.generator.id, {}).update({"image": str(image.resolve()), "image_weight": weight})
+        params.setdefault(chain.generator.id, {}).update({"image": str(image.absolute()), "image_weight": weight})
     request = GenerationRequest(
         audio=args.audio,
         chain=chain_id,
@@ -93,27 +93,9 @@ def _run_rerun(args: argparse.Namespace) -> int:
     from a2i_studio.engine import Engine, request_from_recipe
     from a2i_studio.gallery import Gallery, read_recipe
 
-    recipe = read_recipe(args.image)
-    request = request_from_recipe(recipe, args.audio)
+    request = request_from_recipe(read_recipe(args.image), args.audio, source=args.image.name)
     if args.device is not None:
         request = dataclasses.replace(request, device=args.device)
-    if not request.audio.exists():
-        raise A2IError(
-            f"The source audio {request.audio} of {args.image.name} is gone; pass its new place with --audio."
-        )
-    from a2i_studio.audio import file_sha256
-
-    if file_sha256(request.audio) != recipe["audio"]["sha256"]:
-        raise A2IError(
-            f"{request.audio} is not the audio {args.image.name} was made from (its sha256 differs); "
-            "pass the original with --audio."
-        )
-    for other in recipe.get("mix", []):
-        if not Path(other["path"]).exists() or file_sha256(Path(other["path"])) != other["sha256"]:
-            raise A2IError(
-                f"The mixed-in sound {other['path']} of {args.image.name} is gone or changed; "
-                "put the original back there to re-run it."
-            )
     manager = load_plugins(args)
     engine = Engine(manager.registry, Gallery())
     with progress_bar() as report:
@@ -188,3 +170,15 @@ def _file_share(text: str) -> tuple[Path, float]:
         return Path(name), float(weight)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} should read FILE:WEIGHT, e.g. birds.wav:0.3") from None
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number from 0 to 2^63 - 1 (a usage error otherwise)."""
+    from a2i_studio.recipes import check_seed
+
+    try:
+        return check_seed(int(text), "--seed")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; use e.g. --seed 42") from None
+    except ParamError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -229,7 +229,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from a2i_studio.core import CancelToken, IntParam, ProgressCallback, Trainer
+from a2i_studio.core import CancelToken, IntParam, ProgressCallback, Trainer, TrainingEvents
 
 
 class {cls}Trainer(Trainer):
@@ -249,16 +249,21 @@ class {cls}Trainer(Trainer):
         settings: Mapping[str, Any],
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        events: TrainingEvents | None = None,
+        *,
+        fresh: bool = False,
     ) -> dict[str, Any]:
+        # A trainer with epochs and checkpoints subclasses a2i_studio.training.LoopTrainer instead, which
+        # resumes, honours fresh, reports events and keeps the best checkpoint for it (docs/plugins/trainer.md).
         import numpy as np
 
         from a2i_studio import audio
         from a2i_studio.audio.features_numpy import mfcc_summary_numpy
-        from a2i_studio.core import Progress, resolve_params
+        from a2i_studio.core import Progress
         from a2i_studio.datasets import read_dataset
         from a2i_studio.files import atomic_write_json
 
-        settings = resolve_params(self.params, settings, self.id)  # defaults for what the user did not set
+        settings = self.resolve_settings(settings)  # a2i train resolves them already; a direct call may not
         dataset = read_dataset(data)
         dataset.require("audio", "label")
         items = list(dataset)[: settings["max_clips"]]

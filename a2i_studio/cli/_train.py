@@ -2,12 +2,15 @@
 
 A trainer's parameter schema becomes the command's options (``--epochs 5``,
 ``--batch-size 64``, ``--preset seed``); nothing is written per trainer here.
+Every setting is resolved (defaults, the preset, what was given) before the
+trainer runs. Running the same command again resumes; ``--fresh`` starts over.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,9 @@ def trainer_parser(trainer: Trainer) -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, required=True, metavar="DIR", help="dataset folder")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for checkpoints and reports")
     parser.add_argument("--settings", type=Path, default=None, metavar="FILE", help="JSON settings (from the wizard)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="start over instead of resuming from the checkpoints in --out (they are replaced "
+                        "when the new run saves its first)")
     parser.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     for param in trainer.params:
         _add_option(parser, param)
@@ -59,11 +65,17 @@ def _run_train(args: argparse.Namespace) -> int:
         known = ", ".join(t.id for t in manager.registry.trainers) or "none installed"
         raise A2IError(f"There is no trainer {args.trainer!r}; known trainers: {known}.")
     options = trainer_parser(trainer).parse_args(args.options)
-    settings: dict[str, Any] = _read_settings(options.settings, trainer) if options.settings else {}
+    chosen: dict[str, Any] = _read_settings(options.settings, trainer) if options.settings else {}
     given = {param.name: getattr(options, param.name) for param in trainer.params}
-    settings.update({name: value for name, value in given.items() if value is not None})
-    with progress_bar(log_every=30.0) as report:
-        metrics = trainer.train(options.data, options.out, settings, progress=report)
+    chosen.update({name: value for name, value in given.items() if value is not None})
+    settings = trainer.resolve_settings(chosen)
+    try:
+        with progress_bar(log_every=30.0) as report:
+            metrics = trainer.train(options.data, options.out, settings, progress=report, fresh=options.fresh)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; the checkpoints saved in {options.out / 'checkpoints'} are kept: run the same "
+              "command again to resume.", file=sys.stderr)
+        return 130
     if options.json:
         print_json(metrics)
     else:

@@ -16,9 +16,17 @@ from a2i_studio.core._components import (
     Progress,
     ProgressCallback,
     RunContext,
-    Trainer,
+    TextEncoding,
     WeightExtractor,
     WeightSpec,
+)
+from a2i_studio.core._events import (
+    CheckpointEvent,
+    EvaluationEvent,
+    SampleEvent,
+    StepEvent,
+    TrainingEvent,
+    TrainingEvents,
 )
 from a2i_studio.core._mixing import mix_embeddings
 from a2i_studio.core._params import (
@@ -44,6 +52,7 @@ from a2i_studio.core._spaces import (
     VGGISH_SEQUENCE,
     Space,
 )
+from a2i_studio.core._trainer import Trainer
 
 __all__ = [
     "BUILTIN_SPACES",
@@ -62,9 +71,11 @@ __all__ = [
     "Bundle",
     "CancelToken",
     "Chain",
+    "CheckpointEvent",
     "ChoiceParam",
     "Component",
     "Encoder",
+    "EvaluationEvent",
     "FloatParam",
     "Generator",
     "IntParam",
@@ -76,9 +87,14 @@ __all__ = [
     "RegisteredComponent",
     "Registry",
     "RunContext",
+    "SampleEvent",
     "Space",
+    "StepEvent",
+    "TextEncoding",
     "TextParam",
     "Trainer",
+    "TrainingEvent",
+    "TrainingEvents",
     "WeightExtractor",
     "WeightSpec",
     "component_label",

@@ -36,7 +36,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "RunContext",
-    "Trainer",
+    "TextEncoding",
     "WeightExtractor",
     "WeightSpec",
 ]
@@ -293,6 +293,31 @@ class Generator(Component):
 
 
 @runtime_checkable
+class TextEncoding(Protocol):
+    """A generator whose input space is a text-embedding space, and which encodes prompts into it.
+
+    Implement :meth:`encode_text` on your generator class (naming ``TextEncoding``
+    among its bases says so explicitly); the adapter trainer finds it by this
+    protocol, and uses it to make its targets (``a2i train adapter --generator ID``):
+    the adapter learns to map audio embeddings to what :meth:`encode_text` makes
+    of each training pair's caption.
+    """
+
+    def encode_text(self, text: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """``text`` as a value of the generator's input space, as ``generate`` would receive it.
+
+        Args:
+            text: The prompt; ``""`` gives the empty prompt's embedding.
+            params: The generator's parameters (resolved), e.g. which model encodes the text.
+            ctx: Device and dtype to load the text encoder with.
+
+        Returns:
+            A tensor of the input space's shape (a dict of tensors for a space with parts), on the CPU.
+        """
+        ...
+
+
+@runtime_checkable
 class WeightExtractor(Protocol):
     """A component that can keep the part of a big checkpoint it needs: ``a2i models extract ID FILE``.
 
@@ -314,27 +339,3 @@ class WeightExtractor(Protocol):
             A2IError: One sentence naming ``source`` when it cannot be used (a ``CheckpointError``).
         """
         ...
-
-
-class Trainer(Component):
-    """Trains a model from a dataset folder (``a2i train ID``); :attr:`params` are its settings.
-
-    Attributes:
-        makes: The kind of component a finished run adds (``"adapter"``, ``"generator"``), or ``""``.
-            A trainer that makes adapters is offered for chains that lack one ("train an adapter for
-            vggish → sd15"); it takes ``encoder`` and ``generator`` settings naming the two ends.
-    """
-
-    kind: ClassVar[str] = "trainer"
-    makes: ClassVar[str] = ""
-
-    def train(
-        self,
-        data: Path,
-        out: Path,
-        settings: Mapping[str, Any],
-        progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None,
-    ) -> dict[str, Any]:
-        """Train on ``data``, write checkpoints and reports under ``out``, return final metrics."""
-        raise NotImplementedError

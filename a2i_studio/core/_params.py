@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from a2i_studio.errors import ParamError
+from a2i_studio.files import regular_file_problem
 
 __all__ = [
     "BoolParam",
@@ -173,6 +174,8 @@ class PathParam(Param):
 
     A relative path that exists is stored absolute, so that a recipe re-runs
     from any folder; other text (a Hugging Face repo id, say) stays as typed.
+    A FIFO, socket, device or symbolic link loop is refused before any
+    component opens it (reading one blocks or never ends).
     """
 
     kind: ClassVar[str] = "path"
@@ -186,6 +189,10 @@ class PathParam(Param):
         if text == "":
             return text
         path = Path(text).expanduser()
+        if path.is_symlink() or path.exists():
+            problem = regular_file_problem(path, folder_ok=True)
+            if problem is not None:
+                raise self._fail(text, f"it {problem}; choose a regular file")
         if self.must_exist and not path.exists():
             raise self._fail(text, "no such file or folder; check the path")
         if self.suffixes and path.suffix.lower() not in self.suffixes:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 import difflib
+import inspect
 import re
 from dataclasses import dataclass, field
 
 from a2i_studio.core._bundles import Bundle
-from a2i_studio.core._components import Adapter, Component, Encoder, Generator, Trainer
+from a2i_studio.core._components import Adapter, Component, Encoder, Generator
 from a2i_studio.core._params import InvalidValue
 from a2i_studio.core._spaces import BUILTIN_SPACES, Space
+from a2i_studio.core._trainer import Trainer
 from a2i_studio.errors import PluginError
 
 __all__ = ["CHAIN_KINDS", "CORE", "RegisteredComponent", "Registry", "component_label"]
@@ -281,6 +283,8 @@ class Registry:
                 ) from None
         for attribute in _SPACES_OF.get(kind, ()):
             self._check_space(label, attribute, getattr(component, attribute, None))
+        if isinstance(component, Trainer):
+            _check_train_signature(label, component)
 
     def _check_space(self, label: str, attribute: str, space: object) -> None:
         if not isinstance(space, Space):
@@ -298,3 +302,16 @@ class Registry:
                 f"{label} uses space {space} as its {attribute}, but plugin {known[1]} declared it as {known[0]}; "
                 f"use registry.space({space.name!r}) or a space of your own name."
             )
+
+
+def _check_train_signature(label: str, trainer: Trainer) -> None:
+    """A trainer's ``train`` must take the contract's ``events`` and ``fresh``, which the CLI and the app pass."""
+    parameters = inspect.signature(trainer.train).parameters
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return
+    missing = [name for name in ("events", "fresh") if name not in parameters]
+    if missing:
+        raise PluginError(
+            f"{label}'s train() does not take {' or '.join(missing)}; write it as train(self, data, out, settings, "
+            "progress=None, cancel=None, events=None, *, fresh=False) (see docs/plugins/trainer.md)."
+        )

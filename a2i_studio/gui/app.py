@@ -63,11 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("a2i-studio")
     app.setApplicationVersion(__version__)
     apply_theme(app, config.load_settings().get("theme", "light"))
-    window = MainWindow(files=[path.resolve() for path in args.files], safe_mode=args.safe_mode)
+    # absolute(), not resolve(): a symbolic link loop must reach the library, which says what is wrong with it
+    window = MainWindow(files=[path.absolute() for path in args.files], safe_mode=args.safe_mode)
     if os.environ.get(EXIT_AFTER_PAINT):
         window.first_painted.connect(_report_first_paint)
     window.first_painted.connect(_log_to_file)
     window.show()
     code = app.exec()
     window.close()  # saves the session and waits for the workers, also when quit() ended the loop
+    if window.workers_left_running:
+        # Qt would wait for a stuck pool thread at exit, or abort on a running QThread: end here (it is logged).
+        import logging
+
+        logging.shutdown()
+        os._exit(code)
     return code

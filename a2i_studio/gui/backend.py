@@ -84,7 +84,7 @@ def load_backend(safe_mode: bool, progress: Callable[[str], None] | None = None)
 
     settings = config.load_settings()
     plugins = PluginManager(safe_mode=safe_mode).load(progress)
-    root = Path(settings["gallery_dir"]) if settings.get("gallery_dir") else None
+    root = config.gallery_dir()  # A2I_GALLERY_DIR first, then the folder saved in Settings
     engine = Engine(plugins.registry, Gallery(root))
     return Backend(
         plugins=plugins,

@@ -45,7 +45,7 @@ class ChainPanel(QWidget):
     Signals:
         generate_requested: Generate from the selected clip's selection.
         batch_requested: Run the chain over every clip in the library.
-        chain_changed: The selected :class:`~a2i_studio.core.Chain`, or ``None``.
+        chain_changed: The selected :class:`~a2i_studio.core.Chain`, or ``None`` when its parts are not installed.
         bundle_requested: ``str``: the user wants this bundle (open the model manager at it).
         train_requested: ``Action``: the user wants to train the adapter a chain lacks.
     """
@@ -145,7 +145,9 @@ class ChainPanel(QWidget):
         self._few_step = few_step or {}
         ids = sorted({*self._known, *self._statuses})
         runnable = [chain_id for chain_id in ids if self._runnable(chain_id)]
-        self.chains = [self._known[chain_id] for chain_id in runnable if chain_id in self._known]
+        # A chain whose parts are installed can be tried even with weights missing: its model parameter may
+        # point at a copy of the user's own; the engine then names what is missing.
+        self.chains = [self._known[chain_id] for chain_id in ids if chain_id in self._known]
         self.chain_combo.blockSignals(True)
         self.chain_combo.clear()
         for chain_id in ids:
@@ -271,9 +273,8 @@ class ChainPanel(QWidget):
         elif self.current_chain_id() is not None:
             self.forms_layout.addWidget(QLabel("Its parameters show once all its parts are installed.", self.forms_box))
         self.forms_layout.addStretch(1)
-        runnable = self.is_runnable()
-        self.generate_button.setEnabled(runnable)
-        self.batch_button.setEnabled(runnable)
+        self.generate_button.setEnabled(chain is not None)
+        self.batch_button.setEnabled(chain is not None)
         self._show_next_step()
         self.chain_changed.emit(chain)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QDeadlineTimer,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -23,6 +24,8 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QColor, QImage, QPixmap
+
+from a2i_studio.gui.workers import wait_for_workers
 
 if TYPE_CHECKING:
     from a2i_studio.gallery import Gallery, GalleryItem
@@ -153,10 +156,10 @@ class GalleryModel(QAbstractListModel):
             return QSize(self.thumbnail_size + 16, self.thumbnail_size + 28)
         return None
 
-    def shutdown(self) -> None:
-        """Stop loading thumbnails."""
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
+        """Stop loading thumbnails; returns whether the loaders stopped before ``deadline``."""
         self._pool.clear()
-        self._pool.waitForDone()
+        return wait_for_workers(self._pool, "thumbnail loading", deadline)
 
     def _thumbnail(self, path: str) -> QPixmap:
         pixmap = self._cache.get(path)

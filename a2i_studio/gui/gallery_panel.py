@@ -7,7 +7,16 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import (
+    QDeadlineTimer,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -191,11 +200,11 @@ class GalleryPanel(QWidget):
         rows = sorted(index.row() for index in self.view.selectionModel().selectedIndexes())
         return [self.model.item(row) for row in rows]
 
-    def shutdown(self) -> None:
-        """Stop loading thumbnails (before the window closes)."""
-        self.model.shutdown()
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
+        """Stop loading thumbnails (before the window closes); returns whether they stopped before ``deadline``."""
         if self._compare is not None:
             self._compare.close()
+        return self.model.shutdown(deadline)
 
     def _current(self) -> GalleryItem | None:
         items = self.selected_items()

@@ -11,10 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QThread, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QDeadlineTimer,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QThread,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QImage
 
 from a2i_studio.core import CancelToken, Progress
+from a2i_studio.gui.workers import wait_for_workers
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -24,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Job", "JobQueue", "describe", "to_qimage"]
 
 _Index = QModelIndex | QPersistentModelIndex
+_left_running: list[QThread] = []  # worker threads a Quit left behind (see JobQueue.shutdown)
 
 
 def to_qimage(image: Image) -> QImage:
@@ -122,6 +134,11 @@ class JobQueue(QAbstractListModel):
         """The job on the worker, if any."""
         return self.jobs[0] if self.jobs and self.jobs[0].running else None
 
+    def set_engine(self, engine: Engine) -> None:
+        """Run the next jobs on ``engine`` (the plugins were loaded again); call while no job runs."""
+        assert self.running is None, "the running job keeps its engine"
+        self._runner.engine = engine
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         """Number of jobs, running and queued."""
         return 0 if parent.isValid() else len(self.jobs)
@@ -176,15 +193,29 @@ class JobQueue(QAbstractListModel):
             job.cancel.cancel()
             self.dataChanged.emit(self.index(0), self.index(0))
 
-    def shutdown(self) -> None:
-        """Drop queued jobs, cancel the running one and stop the worker thread."""
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
+        """Drop queued jobs, cancel the running one and stop the worker thread.
+
+        Args:
+            deadline: When to stop waiting (default: :data:`~a2i_studio.gui.workers.QUIT_WAIT_SECONDS` from now).
+
+        Returns:
+            Whether the thread stopped before ``deadline``; a job stuck in a call that ignores
+            cancel may keep it running.
+        """
         running = self.running
         self.beginResetModel()
         self.jobs = [running] if running else []
         self.endResetModel()
         self.cancel_running()
         self._thread.quit()
-        self._thread.wait()
+        stopped = wait_for_workers(self._thread, "the job queue", deadline)
+        if not stopped:
+            # Qt aborts when a running QThread is destroyed: the thread leaves the window's object tree
+            # and is kept here until the process ends, however the window goes.
+            self._thread.setParent(None)
+            _left_running.append(self._thread)
+        return stopped
 
     def _start_next(self) -> None:
         if not self.jobs or self.jobs[0].running or not self._thread.isRunning():

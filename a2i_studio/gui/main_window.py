@@ -19,13 +19,14 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from a2i_studio.gui import session
 from a2i_studio.gui.theme import apply_theme
-from a2i_studio.gui.workers import start_task
+from a2i_studio.gui.workers import drop_callbacks, quit_deadline, start_task, wait_for_workers
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QDockWidget, QMenu, QVBoxLayout
 
     from a2i_studio.audio import AudioInfo
+    from a2i_studio.engine import GenerationRequest
     from a2i_studio.gui.backend import Backend, ModelState
     from a2i_studio.gui.chain_panel import ChainPanel
     from a2i_studio.gui.gallery_panel import GalleryPanel
@@ -78,6 +79,10 @@ class MainWindow(QMainWindow):
         files: Clips to open (after those of the last session), the last one selected.
         safe_mode: Load built-in plugins only.
 
+    Attributes:
+        workers_left_running: Set by closing: some work did not stop within
+            :data:`~a2i_studio.gui.workers.QUIT_WAIT_SECONDS` of being cancelled.
+
     Signals:
         first_painted: The window was painted for the first time.
         ready: Views and backend are loaded; jobs can run.
@@ -108,6 +113,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._shell_built = False
         self._closing = False
+        self.workers_left_running = False
         self.warmed_up = False
         self._pending_selection: tuple[Path, float | None, float | None] | None = None
         self._saved = session.load()
@@ -233,6 +239,12 @@ class MainWindow(QMainWindow):
                 self.notices.show_notice(f"{record.error} See Tools > Plugins.", "warning")
             elif record.warnings:
                 self.notices.show_notice(f"Plugin {record.name}: {record.warnings[0]} See Tools > Plugins.", "warning")
+        if backend.engine.gallery is not None and backend.engine.gallery.repaired is not None:
+            self.notices.show_notice(
+                f"The gallery index was damaged; it was moved to {backend.engine.gallery.repaired} and rebuilt "
+                "from the images (stars could not be kept).",
+                "warning",
+            )
         models = backend.models
         self.chain_panel.set_chains(
             backend.engine.chains(), self._saved.chain or DEFAULT_CHAIN, models.chains, models.few_step
@@ -246,6 +258,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_status, 1)
         self.tools.attach(backend, self.jobs, self.chain_panel)
         self.tools.models_changed.connect(self._on_models_changed)
+        self.tools.use_chain_requested.connect(self.reload_plugins)
         self.chain_panel.bundle_requested.connect(self.tools.open_models)
         self.chain_panel.train_requested.connect(self.tools.open_adapter_wizard)
         self.gallery_panel.set_gallery(backend.gallery)
@@ -260,6 +273,33 @@ class MainWindow(QMainWindow):
         self.warmed_up = True
         if self.chain_panel is not None:
             self.chain_panel.set_has_gpu(has_gpu)
+
+    def reload_plugins(self, select: str | None = None) -> None:
+        """Load the plugins again, off the UI thread (a trained adapter appears), then select chain ``select``."""
+        from a2i_studio.gui.backend import load_backend
+
+        if self.jobs is not None and self.jobs.rowCount():
+            self.notices.show_notice("The plugins load again once the queue is empty; try again then.", "warning")
+            return
+        safe_mode = self.safe_mode
+        self.statusBar().showMessage("Loading the plugins again…")
+        start_task(lambda: load_backend(safe_mode), on_done=lambda backend: self._on_reloaded(backend, select),
+                   on_failed=self._on_start_failed)
+
+    def _on_reloaded(self, backend: Backend, select: str | None) -> None:
+        if self._closing or self.jobs is None or self.chain_panel is None or self.gallery_panel is None:
+            backend.close()
+            return
+        old, self.backend = self.backend, backend
+        self.jobs.set_engine(backend.engine)
+        self.tools.attach(backend, self.jobs, self.chain_panel)
+        self.gallery_panel.set_gallery(backend.gallery)
+        models = backend.models
+        preferred = select or self.chain_panel.current_chain_id()
+        self.chain_panel.set_chains(backend.engine.chains(), preferred, models.chains, models.few_step)
+        if old is not None:
+            old.close()
+        self.statusBar().showMessage(f"Plugins loaded again; {self.chain_panel.current_chain_id()} selected.", 5000)
 
     def _on_models_changed(self, _found: dict[str, Path | None]) -> None:
         """Weights were downloaded or removed: work out every chain's status again, off the UI thread."""
@@ -329,6 +369,7 @@ class MainWindow(QMainWindow):
             ("audition", tools.open_audition),
             ("plugins", tools.open_plugins),
             ("models", lambda: tools.open_models()),
+            ("train", tools.open_training_wizard),
             ("train_adapter", lambda: tools.open_adapter_wizard()),
             ("train_lora", tools.open_lora_wizard),
             ("welcome", tools.open_welcome),
@@ -390,10 +431,6 @@ class MainWindow(QMainWindow):
         if self.jobs is None or self.chain_panel is None or chain is None:
             self.notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
             return None
-        status = self.chain_panel.current_status()
-        if status is not None and not status.runnable:
-            self.notices.show_notice(f"{chain.id} cannot run yet. {status.reason} Next: {status.next_step}.", "warning")
-            return None
         request = GenerationRequest(
             audio=audio,
             chain=chain.id,
@@ -424,19 +461,25 @@ class MainWindow(QMainWindow):
             self.queue_job(info.path, 0.0, min(window, info.duration) if window else None)
 
     def _on_rerun_requested(self, recipe: dict[str, Any], new_seed: bool) -> None:
-        import random
-        from dataclasses import replace
-
         from a2i_studio.engine import request_from_recipe
-        from a2i_studio.errors import A2IError
-        from a2i_studio.gui.jobs import describe
 
         if self.jobs is None:
             return
-        try:
-            request = request_from_recipe(recipe)
-        except (A2IError, KeyError) as error:
-            self.notices.show_error(error, "reading the recipe")
+        # The engine checks the recipe and hashes the audio, as 'a2i rerun' does: off the UI thread.
+        source = f"the image made from {Path(str(recipe.get('audio', {}).get('name', 'audio'))).name}"
+        start_task(
+            lambda: request_from_recipe(recipe, source=source),
+            on_done=lambda request: self._on_rerun_checked(request, new_seed),
+            on_failed=lambda error: self.notices.show_error(error, "re-running an image"),
+        )
+
+    def _on_rerun_checked(self, request: GenerationRequest, new_seed: bool) -> None:
+        import random
+        from dataclasses import replace
+
+        from a2i_studio.gui.jobs import describe
+
+        if self.jobs is None or self._closing:
             return
         if new_seed:
             request = replace(request, seed=random.randint(0, 2**31 - 1))
@@ -489,7 +532,15 @@ class MainWindow(QMainWindow):
     # -- shutdown ----------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Save the session, stop the workers and free the models."""
+        """Save the session, cancel the workers, wait for them (with a bound) and free the models.
+
+        Work that is still running when the bound passes (a plugin stuck in a call that ignores
+        cancel) is logged and left behind: :attr:`workers_left_running` tells the app to end the
+        process rather than wait for it.
+        """
+        if self.workers_left_running:  # closed once more (the app does after its loop): waited enough
+            super().closeEvent(event)
+            return
         self._closing = True
         if not self._shell_built:
             super().closeEvent(event)
@@ -507,14 +558,17 @@ class MainWindow(QMainWindow):
             if dock.isFloating():  # floating docks are windows of their own; they close with this one
                 dock.hide()
         self.tools.close_all()
-        if self.timeline is not None:
-            self.timeline.shutdown()
-        if self.gallery_panel is not None:
-            self.gallery_panel.shutdown()
-        if self.jobs is not None:
-            self.jobs.shutdown()
-        QThreadPool.globalInstance().waitForDone()
-        if self.backend is not None:
+        deadline = quit_deadline()
+        stopped = [  # the timeline first: its queued tiles are dropped before any of them starts
+            self.timeline.shutdown(deadline) if self.timeline is not None else True,
+            self.gallery_panel.shutdown(deadline) if self.gallery_panel is not None else True,
+            self.jobs.shutdown(deadline) if self.jobs is not None else True,
+            wait_for_workers(QThreadPool.globalInstance(), "background work (opening files, plugins)", deadline),
+        ]
+        self.workers_left_running = not all(stopped)
+        if self.workers_left_running:
+            drop_callbacks()  # what they return later must not reach widgets that are gone
+        elif self.backend is not None:  # (a stuck job may still use the backend)
             self.backend.close()
             self.backend = None
         super().closeEvent(event)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 __all__ = ["NEED_VIEWS", "build", "enable_view_actions", "fill_recent"]
 
 NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
-              "plugins", "models", "train_adapter", "train_lora", "welcome")
+              "plugins", "models", "train", "train_adapter", "train_lora", "welcome")
 """Actions that start disabled and work once the panels and the plugins are loaded."""
 
 _ENTRIES: tuple[tuple[str, str, str, QKeySequence.StandardKey | str | None], ...] = (
@@ -35,6 +35,7 @@ _ENTRIES: tuple[tuple[str, str, str, QKeySequence.StandardKey | str | None], ...
     ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
     ("&Tools", "plugins", "&Plugins…", None),
     ("&Tools", "models", "&Models…", None),
+    ("&Tools", "train", "&Train a model…", None),
     ("&Tools", "train_adapter", "Train &adapter…", None),
     ("&Tools", "train_lora", "Train &LoRA…", None),
     ("&Tools", "settings", "&Settings…", None),

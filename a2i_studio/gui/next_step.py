@@ -18,8 +18,9 @@ from a2i_studio.files import format_size
 
 if TYPE_CHECKING:
     from a2i_studio.bundles import Action, BundleStatus, ChainStatus
+    from a2i_studio.core import WeightSpec
 
-__all__ = ["NextStepBox"]
+__all__ = ["MissingWeightsBox", "NextStepBox"]
 
 
 class NextStepBox(QFrame):
@@ -87,3 +88,22 @@ class NextStepBox(QFrame):
     def _insert(self, button: QPushButton) -> None:
         self._row.insertWidget(len(self.buttons), button)
         self.buttons.append(button)
+
+
+class MissingWeightsBox(NextStepBox):
+    """Weights a wizard needs before it can start (the base model), and the download buttons that bring them."""
+
+    def show_missing(self, what: str, missing: Sequence[WeightSpec], actions: Sequence[Action]) -> None:
+        """Say that ``what`` needs ``missing`` and offer ``actions``; hide when nothing is missing."""
+        for button in self.buttons:
+            self._row.removeWidget(button)
+            button.deleteLater()
+        self.buttons = []
+        if missing:
+            names = ", ".join(f"{spec.description} ({spec.name}, {format_size(spec.size_bytes)})" for spec in missing)
+            self.text.setText(f"<b>Not downloaded yet:</b> {what} needs {names}.")
+            for action in actions:
+                self._add_button(action)
+        else:
+            self.text.setText("")
+        self.setVisible(bool(missing))

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QDeadlineTimer, QEvent, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
 from a2i_studio.gui.playback import Player
 from a2i_studio.gui.widgets import ProgressStrip, TextLine
-from a2i_studio.gui.workers import start_task
+from a2i_studio.gui.workers import start_task, wait_for_workers
 
 if TYPE_CHECKING:
     from a2i_studio.audio import AudioInfo
@@ -244,15 +244,19 @@ class Timeline(QWidget):
             self._apply_palette()
         super().changeEvent(event)
 
-    def shutdown(self) -> None:
-        """Stop playback, peak building and pending tiles (before the window closes)."""
+    def shutdown(self, deadline: QDeadlineTimer | None = None) -> bool:
+        """Stop playback, peak building and pending tiles (before the window closes).
+
+        Returns:
+            Whether the tile worker stopped before ``deadline``.
+        """
         self.player.stop()
         if self._cancel_build is not None:
             self._cancel_build.set()
         self._tile_request += 1
         self._shut_down = True
         self._tile_pool.clear()
-        self._tile_pool.waitForDone()
+        return wait_for_workers(self._tile_pool, "spectrogram tiles", deadline)
 
     # -- handlers ----------------------------------------------------------------------------------
 

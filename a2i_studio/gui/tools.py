@@ -18,6 +18,7 @@ from a2i_studio import __version__
 from a2i_studio.config import log_file
 
 if TYPE_CHECKING:
+    from a2i_studio.bundles import Action
     from a2i_studio.core import Chain
     from a2i_studio.gui.backend import Backend
     from a2i_studio.gui.chain_panel import ChainPanel
@@ -39,6 +40,7 @@ class ToolDialogs(QObject):
     Signals:
         settings_saved: ``dict``: the Settings dialog saved new settings.
         models_changed: ``dict``: weights were downloaded or removed (where each weights name is now).
+        use_chain_requested: ``str``: a wizard made a component; load the plugins again and select this chain.
 
     Attributes:
         dialogs: The open dialog of each kind, by key (``plugins``, ``models``, ``lora``, ...).
@@ -46,6 +48,7 @@ class ToolDialogs(QObject):
 
     settings_saved = Signal(dict)
     models_changed = Signal(dict)
+    use_chain_requested = Signal(str)
 
     def __init__(self, parent: QWidget, notices: NoticeBar, library: LibraryPanel) -> None:
         super().__init__(parent)
@@ -110,12 +113,50 @@ class ToolDialogs(QObject):
         dialog.models_requested.connect(lambda: self.open_models())
         self.show("welcome", dialog)
 
+    def open_adapter_wizard(self, action: Action | None = None) -> None:
+        """Tools > Train adapter, or a chain's "train an adapter" step (its ends and adapter id chosen)."""
+        from a2i_studio.gui.adapter_wizard import AdapterWizard
+
+        if self._backend is None:
+            return
+        registry = self._backend.plugins.registry
+        trainer = next((trainer for trainer in registry.trainers if trainer.makes == "adapter"), None)
+        if trainer is None:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Train an adapter", "No installed trainer makes adapters "
+                              "(the mlp_adapter plugin is disabled or missing); see Tools > Plugins.",
+                              parent=self._window)
+            self.show("adapter", box)
+            return
+        wizard = AdapterWizard(registry, trainer, self._backend.models.weights, action, self._window)
+        wizard.bundle_requested.connect(self.open_models)
+        wizard.use_requested.connect(self.use_chain_requested)
+        self.models_changed.connect(wizard.set_found)
+        self.show("adapter", wizard)
+
+    def open_training_wizard(self) -> None:
+        """Tools > Train a model: any registered trainer, its form built from its settings."""
+        from a2i_studio.gui.training_wizard import TrainingWizard
+
+        if self._backend is not None:
+            self.show("train", TrainingWizard(self._backend.plugins.registry, parent=self._window))
+
     def open_lora_wizard(self) -> None:
-        """Tools > Train LoRA."""
+        """Tools > Train LoRA, with the ``lora`` trainer from the registry."""
+        from a2i_studio.core import Trainer
         from a2i_studio.gui.lora_wizard import LoraWizard
 
-        registry = self._backend.plugins.registry if self._backend is not None else None
-        self.show("lora", LoraWizard(registry, self._chain_panel, self._window))
+        backend = self._backend
+        trainer = backend.plugins.registry.get("trainer", "lora") if backend is not None else None
+        if isinstance(trainer, Trainer) and backend is not None:
+            wizard = LoraWizard(trainer, self._chain_panel, self._window, registry=backend.plugins.registry,
+                                found=backend.models.weights)
+            wizard.bundle_requested.connect(self.open_models)
+            self.models_changed.connect(wizard.settings_page.set_found)
+            self.show("lora", wizard)
+        else:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Train LoRA", "The lora trainer is not installed or its "
+                              "plugin is disabled; see Tools > Plugins.", parent=self._window)
+            self.show("lora", box)
 
     def open_audition(self) -> None:
         """Generate > Audition grid: clips down, chains across, on the job queue."""

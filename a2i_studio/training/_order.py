@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 
-__all__ = ["EpochShuffle", "epoch_permutation"]
+from a2i_studio.errors import ParamError
+
+__all__ = ["epoch_permutation", "shuffled_batches"]
 
 
 def epoch_permutation(seed: int, epoch: int, n: int) -> list[int]:
@@ -18,28 +18,20 @@ def epoch_permutation(seed: int, epoch: int, n: int) -> list[int]:
     return [int(index) for index in np.random.default_rng([seed, epoch]).permutation(n)]
 
 
-class EpochShuffle:
-    """A sampler for ``torch.utils.data.DataLoader`` that yields :func:`epoch_permutation`.
+def shuffled_batches(seed: int, epoch: int, n: int, batch_size: int, processes: int = 1) -> list[list[int]]:
+    """The batches of one epoch: :func:`epoch_permutation` cut into ``batch_size`` chunks.
 
-    Call :meth:`set_epoch` before each epoch (accelerate's prepared loaders do
-    it for you through ``DataLoader.set_epoch``).
+    Every process of a multi-process run trains on its share of each batch
+    (:meth:`~a2i_studio.training.Step.share`), so a last batch with fewer items
+    than processes is left out there.
 
-    Args:
-        n: Number of items.
-        seed: The run's seed.
+    Raises:
+        ParamError: If ``batch_size`` is smaller than ``processes``.
     """
-
-    def __init__(self, n: int, seed: int) -> None:
-        self.n = n
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the epoch whose order the next iteration yields."""
-        self.epoch = epoch
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(epoch_permutation(self.seed, self.epoch, self.n))
-
-    def __len__(self) -> int:
-        return self.n
+    if batch_size < processes:
+        raise ParamError(
+            f"batch_size {batch_size} cannot be split between {processes} processes; use at least {processes}."
+        )
+    order = epoch_permutation(seed, epoch, n)
+    batches = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    return [batch for batch in batches if len(batch) >= processes]

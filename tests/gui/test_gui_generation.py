@@ -158,3 +158,17 @@ def test_run_over_library_makes_one_image_per_clip(window: MainWindow, qtbot: Qt
     items = [window.gallery_panel.model.item(row) for row in range(window.gallery_panel.model.rowCount())]
     assert sorted(item.audio_name for item in items) == ["chirp.wav", "hum.wav"]
     assert all(item.recipe["segment"] == {"start": 0.0, "end": None} for item in items)
+
+
+def test_rerun_makes_the_same_checks_as_the_cli(
+    window: MainWindow, qtbot: QtBot, generate: Callable[[MainWindow], list], clip: Path
+) -> None:
+    assert window.jobs is not None and window.gallery_panel is not None
+    generate(window)
+    clip.write_bytes(clip.read_bytes()[:-200])  # the source audio changed since
+    gallery = window.gallery_panel
+    gallery.view.setCurrentIndex(gallery.model.index(0))
+    gallery.buttons["rerun"].click()
+    qtbot.waitUntil(lambda: any("sha256 differs" in text for text in window.notices.texts()), timeout=TIMEOUT)
+    assert f"{clip} is not the audio the image made from chirp.wav was made from" in window.notices.texts()[-1]
+    assert window.jobs.rowCount() == 0 and gallery.model.rowCount() == 1

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from a2i_studio.gui.app import EXIT_AFTER_PAINT
@@ -29,8 +30,9 @@ def test_a_plugin_exiting_in_a_worker_is_a_failure_the_ui_hears(qtbot: QtBot) ->
     from a2i_studio.gui.workers import start_task
 
     outcomes: list[BaseException] = []
-    with qtbot.waitSignal(start_task(lambda: sys.exit(3), on_done=print, on_failed=outcomes.append).signals.failed):
-        pass
+    # Wait on what the UI hears (on_failed), not on the signal: the task may finish before a wait could connect.
+    start_task(lambda: sys.exit(3), on_done=print, on_failed=outcomes.append)
+    qtbot.waitUntil(lambda: bool(outcomes))
     assert isinstance(outcomes[0], SystemExit) and outcomes[0].code == 3
 
 
@@ -47,3 +49,21 @@ def test_the_chain_panel_says_why_when_the_plugins_cannot_load(
     qtbot.waitUntil(lambda: window.chain_panel is not None and window.chain_panel.note.text().startswith("No chains"))
     assert window.chain_panel is not None and not window.chain_panel.generate_button.isEnabled()
     assert "settings" in window.chain_panel.note.text()
+
+
+def test_the_gallery_folder_from_the_environment_wins_over_settings(
+    app_dirs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from a2i_studio import config
+    from a2i_studio.gui.backend import load_backend
+
+    config.save_settings({"gallery_dir": str(tmp_path / "chosen-in-settings")})
+    roots = []
+    for unset in (False, True):
+        if unset:  # without the variable, the folder saved in Settings is used
+            monkeypatch.delenv("A2I_GALLERY_DIR")
+        backend = load_backend(safe_mode=True)
+        assert backend.engine.gallery is not None
+        roots.append((backend.gallery.root, backend.engine.gallery.root))
+        backend.close()
+    assert roots == [(app_dirs["gallery"],) * 2, (tmp_path / "chosen-in-settings",) * 2]

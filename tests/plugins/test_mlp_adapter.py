@@ -159,9 +159,13 @@ def test_training_through_the_cli_lowers_val_loss_and_registers_the_adapter(
     assert main(argv) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert (metrics["train_pairs"], metrics["val_pairs"]) == (8, 4)
-    assert metrics["val_mse"] < 0.5 * metrics["val_mse_first"]
+    assert metrics["val_mse"] < 0.5 * metrics["val_mse_before"]
     history = json.loads((out / "metrics.json").read_text())["history"]
     assert history[-1]["val_cosine"] > history[0]["val_cosine"]
+    # The same command again resumes from the last checkpoint: 40 epochs are done, so it only saves again.
+    assert main([*argv[:-1], "--epochs", "41", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["epochs"], again["steps"]) == (41, metrics["steps"] + 1)
     assert Image.open(out / "loss_curve.png").size == (640, 400)
     caches = sorted(path.name.split("-")[0] for path in (out / "cache").iterdir())
     assert caches == ["features", "targets"]
@@ -169,5 +173,5 @@ def test_training_through_the_cli_lowers_val_loss_and_registers_the_adapter(
     registry = load_plugins(a2i_plugins.vggish, a2i_plugins.mlp_adapter, a2i_plugins.diffusion).registry
     adapter = registry.get("adapter", "mlp-vggish-sd15")
     assert adapter is not None
-    assert adapter.config["metrics"]["val_mse"] == pytest.approx(metrics["val_mse"])  # type: ignore[attr-defined]
+    assert adapter.config["metrics"]["val_mse"] == pytest.approx(again["val_mse"])  # type: ignore[attr-defined]
     assert "vggish>mlp-vggish-sd15>sd15" in [chain.id for chain in find_chains(registry)]

@@ -12,6 +12,7 @@ import torch
 from a2i_plugins.pixel_transformer import PixelGenerator, PixelTrainer, a2i_register_components, a2i_register_trainers
 from a2i_plugins.pixel_transformer._checkpoint import load_model, save_model
 from a2i_plugins.pixel_transformer._config import PixelConfig
+from a2i_plugins.pixel_transformer._data import augment
 from a2i_plugins.pixel_transformer._model import PixelTransformer
 from a2i_plugins.pixel_transformer._presets import settings_from
 from a2i_studio.core import CancelToken, Progress, Registry, RunContext, resolve_params
@@ -89,13 +90,34 @@ def test_generator_refuses_frames_of_another_shape(tmp_path: Path) -> None:
 
 
 def test_seed_preset_is_the_papers_transformer_and_options_override_presets() -> None:
-    seed = settings_from({"preset": "seed"})
+    trainer = PixelTrainer()
+    seed = settings_from(trainer.resolve_settings({"preset": "seed"}))
     shape = seed.config
     assert (shape.encoder_layers, shape.decoder_layers, shape.d_model, shape.heads) == (6, 6, 512, 8)
     assert (shape.image_size, shape.channels, shape.sections, shape.bins, shape.audio_tokens) == (32, 1, 500, 220, 500)
     assert (seed.epochs, seed.learning_rate, seed.warmup_steps, seed.cfg_dropout) == (300, 1e-7, 300, 0.0)
-    rgb = settings_from({"preset": "seed", "image_mode": "rgb", "epochs": 2, "image_size": 16})
+    assert (seed.flip, seed.audio_augment, seed.precision) == (False, False, "no")
+    rgb = settings_from(trainer.resolve_settings({"preset": "seed", "image_mode": "rgb", "epochs": 2,
+                                                 "image_size": 16}))
     assert (rgb.config.channels, rgb.config.window, rgb.config.image_size, rgb.epochs) == (3, 768, 16, 2)
+    default = trainer.resolve_settings({})
+    assert (default["image_mode"], default["flip"], default["precision"]) == ("rgb", True, "auto")
+
+
+def test_the_flip_can_be_turned_off_without_changing_the_other_draws() -> None:
+    config = PixelConfig(image_size=4, channels=1, d_model=32, heads=2, encoder_layers=1, decoder_layers=1,
+                         audio_stride=50, window=4)
+    logs = torch.rand(6, config.sections, config.bins)
+    tokens = torch.arange(6 * 16).reshape(6, 16) % 256
+
+    def draw(**flags: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        return augment(logs, tokens, config, torch.Generator().manual_seed(5), **flags)
+
+    both, no_flip, neither = draw(), draw(flip=False), draw(flip=False, audio=False)
+    assert torch.equal(no_flip[1], tokens) and torch.equal(neither[0], logs)
+    assert torch.equal(both[0], no_flip[0])  # the audio draws do not depend on the flip being on
+    mirrored = [row for row in range(6) if not torch.equal(both[1][row], tokens[row])]
+    assert mirrored and all(torch.equal(both[1][row].view(4, 4), tokens[row].view(4, 4).flip(1)) for row in mirrored)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +142,7 @@ def test_trainer_writes_a_model_that_loads_and_reports_bits_per_pixel(soundscape
     metrics = train(soundscapes, tmp_path / "run")
     assert metrics["train_pairs"] == 16 and metrics["val_pairs"] == 8 and metrics["epochs"] == 3
     assert 0 < metrics["val_bits_per_pixel"] < 8.5
-    assert {"pixel-transformer.safetensors", "metrics.json", "loss.png", "checkpoint"} <= {
+    assert {"pixel-transformer.safetensors", "metrics.json", "loss_curve.png", "checkpoints"} <= {
         path.name for path in (tmp_path / "run").iterdir()
     }
     model, info = load_model(tmp_path / "run" / "pixel-transformer.safetensors")
@@ -134,7 +156,8 @@ def test_trainer_resumes_where_a_cancelled_run_stopped(soundscapes: Path, tmp_pa
         train(soundscapes, tmp_path / "resumed", cancel_at="epoch 2/")
     resumed_metrics = train(soundscapes, tmp_path / "resumed")
     straight_metrics = train(soundscapes, tmp_path / "straight")
-    assert resumed_metrics.pop("training_seconds") > 0 and straight_metrics.pop("training_seconds") > 0
+    for metrics in (resumed_metrics, straight_metrics):
+        assert metrics.pop("seconds") > 0 and metrics.pop("model").endswith("pixel-transformer.safetensors")
     assert resumed_metrics == straight_metrics
     resumed = load_model(tmp_path / "resumed" / "pixel-transformer.safetensors")[0].state_dict()
     straight = load_model(tmp_path / "straight" / "pixel-transformer.safetensors")[0].state_dict()
@@ -144,5 +167,5 @@ def test_trainer_resumes_where_a_cancelled_run_stopped(soundscapes: Path, tmp_pa
 def test_trainer_refuses_to_resume_with_other_settings(soundscapes: Path, tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         train(soundscapes, tmp_path / "run", cancel_at="epoch 2/")
-    with pytest.raises(CheckpointError, match="other settings"):
+    with pytest.raises(CheckpointError, match="was trained with seed=1, not 0"):
         PixelTrainer().train(soundscapes, tmp_path / "run", {"preset": "tiny", "epochs": 5, "val_fraction": 0.25})

@@ -16,16 +16,8 @@ from _lora_fixtures import COLOURS, build_tiny_sd, image_folder, write_image
 from a2i_studio.cli import main
 from a2i_studio.core import Registry
 from a2i_studio.errors import ParamError
-from a2i_studio.training.lora import (
-    PRESETS,
-    LoraSettings,
-    LoraTrainer,
-    bucket_sizes,
-    scan_data,
-    settings_from,
-    train_lora,
-    write_settings_file,
-)
+from a2i_studio.files import atomic_write_json
+from a2i_studio.training.lora import PRESETS, LoraSettings, LoraTrainer, bucket_sizes, scan_data, settings_from
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +26,17 @@ def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_presets_sit_under_the_values_given_and_every_setting_is_a_param() -> None:
-    quick = settings_from({"preset": "quick", "rank": "4"})
+    trainer = LoraTrainer()
+    quick = settings_from(trainer.resolve_settings({"preset": "quick", "rank": "4"}))
     assert (quick.rank, quick.alpha, quick.max_steps) == (4, 8.0, 300)
-    assert settings_from({}) == LoraSettings()
-    assert settings_from({"preset": "quality"}).train_text_encoder is True
-    assert {param.name for param in LoraTrainer.params} == set(LoraSettings().to_json())
+    assert settings_from(trainer.resolve_settings({})) == LoraSettings()
+    assert settings_from(trainer.resolve_settings({"preset": "quality"})).train_text_encoder is True
+    assert {param.name for param in LoraTrainer.params} == {*LoraSettings().to_json(), "precision", "export"}
     assert all(set(values) <= set(LoraSettings().to_json()) for values in PRESETS.values())
-    with pytest.raises(ParamError, match="lora has no setting 'ranks'"):
-        settings_from({"ranks": 4})
+    with pytest.raises(ParamError, match="lora has no parameter 'ranks'"):
+        trainer.resolve_settings({"ranks": 4})
     with pytest.raises(ParamError, match="Parameter rank got 0: use a value of at least 1"):
-        settings_from({"rank": 0})
+        trainer.resolve_settings({"rank": 0})
 
 
 def test_buckets_keep_the_area_and_stay_on_the_grid() -> None:
@@ -78,9 +71,10 @@ def test_the_cli_trains_from_a_wizard_settings_file(
         (app_dirs["config"] / "plugins").mkdir(parents=True)
         (app_dirs["config"] / "plugins" / "lora_door.py").write_text("from a2i_plugins.lora import *  # noqa\n")
     data = image_folder(tmp_path / "birds")
-    settings = settings_from({"preset": "quick", "base": str(tiny_sd), "resolution": 32, "sample_steps": 1,
-                              "name": "cli-birds", "sample_every": 0})
-    write_settings_file(tmp_path / "lora.json", settings)
+    settings = LoraTrainer().resolve_settings({"preset": "quick", "base": str(tiny_sd), "resolution": 32,
+                                               "sample_steps": 1, "name": "cli-birds", "sample_every": 0,
+                                               "precision": "no"})
+    atomic_write_json(tmp_path / "lora.json", settings)
     code = main(["train", "lora", "--data", str(data), "--out", str(tmp_path / "run"),
                  "--settings", str(tmp_path / "lora.json"), "--max-steps", "2", "--json"])
     out = capsys.readouterr().out
@@ -123,12 +117,12 @@ def test_audio_conditioning_trains_through_the_generation_chain(
     with (data / "metadata.csv").open("w", newline="") as handle:
         csv.writer(handle).writerows([["audio", "image", "label", "prompt"], *rows])
 
-    settings = settings_from({"base": str(tiny_sd), "resolution": 32, "rank": 4, "max_steps": 2, "sample_steps": 1,
-                              "conditioning": "audio", "audio_chain": "fft>mlp-fft-sd15", "name": "heard"})
-    metrics = train_lora(data, tmp_path / "run", settings, registry=registry)
+    settings = {"base": str(tiny_sd), "resolution": 32, "rank": 4, "max_steps": 2, "sample_steps": 1,
+                "conditioning": "audio", "audio_chain": "fft>mlp-fft-sd15", "name": "heard", "precision": "no"}
+    trainer = LoraTrainer(registry)
+    metrics = trainer.train(data, tmp_path / "run", settings)
     assert metrics["steps"] == 2 and metrics["images"] == 3
     assert (tmp_path / "run" / "samples" / "step-000002-0.png").is_file()
     with pytest.raises(Exception, match="names adapter 'mlp-nothing', which is not installed"):
-        train_lora(data, tmp_path / "other", settings_from({**settings.to_json(), "audio_chain": "fft>mlp-nothing"}),
-                   registry=registry)
+        trainer.train(data, tmp_path / "other", {**settings, "audio_chain": "fft>mlp-nothing"})
 

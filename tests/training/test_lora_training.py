@@ -13,12 +13,21 @@ import torch
 from _lora_fixtures import build_tiny_sd, image_folder
 from safetensors import safe_open
 
-from a2i_studio.core import CancelToken, RunContext, resolve_params
+from a2i_studio.core import (
+    CancelToken,
+    RunContext,
+    SampleEvent,
+    StepEvent,
+    TrainingEvent,
+    TrainingEvents,
+    resolve_params,
+)
 from a2i_studio.errors import Cancelled
-from a2i_studio.training.lora import LoraRunEvents, LoraStep, TrainingDiverged, settings_from, train_lora
+from a2i_studio.training.lora import LoraTrainer, TrainingDiverged
 
 FAST = {"resolution": 32, "rank": 4, "alpha": 8.0, "learning_rate": 1e-2, "lr_scheduler": "constant",
-        "warmup_steps": 0, "caption_dropout": 0.0, "sample_steps": 2, "sample_every": 0, "checkpoint_every": 2}
+        "warmup_steps": 0, "caption_dropout": 0.0, "sample_steps": 2, "sample_every": 0, "checkpoint_every": 2,
+        "precision": "no"}
 
 
 @pytest.fixture(scope="session")
@@ -31,8 +40,13 @@ def birds(tmp_path: Path) -> Path:
     return image_folder(tmp_path / "birds")
 
 
-def _settings(base: Path, **given: Any) -> Any:
-    return settings_from({**FAST, "base": str(base), **given})
+def _settings(base: Path, **given: Any) -> dict[str, Any]:
+    return {**FAST, "base": str(base), **given}
+
+
+def train_lora(data: Path, out: Path, settings: dict[str, Any], on_event: Any = None,
+               cancel: CancelToken | None = None) -> dict[str, Any]:
+    return LoraTrainer().train(data, out, settings, events=TrainingEvents(on_event), cancel=cancel)
 
 
 def _pixels(image: Any) -> np.ndarray:
@@ -46,11 +60,17 @@ def test_a_run_learns_and_saves_a_lora_that_diffusers_and_our_generator_load(
 
     from a2i_plugins.diffusion import StableDiffusion15Generator
 
-    steps: list[LoraStep] = []
+    steps: list[StepEvent] = []
     samples: list[tuple[int, int]] = []
-    events = LoraRunEvents(on_step=steps.append, on_sample=lambda step, images: samples.append((step, len(images))))
+
+    def on_event(event: TrainingEvent) -> None:
+        if isinstance(event, StepEvent):
+            steps.append(event)
+        elif isinstance(event, SampleEvent):
+            samples.append((event.step, len(event.images)))
+
     settings = _settings(tiny_sd, name="birds", max_steps=8, sample_every=4, sample_prompts="a red bird|a blue bird")
-    metrics = train_lora(birds, tmp_path / "run", settings, events=events)
+    metrics = train_lora(birds, tmp_path / "run", settings, on_event)
 
     # It learnt: every loss is finite, and the loss on a fixed batch at fixed noise fell.
     assert [step.step for step in steps] == list(range(1, 9))
@@ -58,9 +78,12 @@ def test_a_run_learns_and_saves_a_lora_that_diffusers_and_our_generator_load(
     assert metrics["fixed_loss"] < metrics["fixed_loss_before"] * 0.97
     assert samples == [(4, 2), (8, 2)]
     assert sorted(path.name for path in (tmp_path / "run" / "samples").iterdir())[0] == "step-000004-0.png"
-    assert [path.name for path in sorted((tmp_path / "run" / "checkpoints").iterdir())] == [
-        "step-000006", "step-000008"
-    ]
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())["history"]
+    best = min(history, key=lambda row: row["fixed_loss"])
+    assert [row["step"] for row in history] == [2, 4, 6, 8] and metrics["fixed_loss"] == best["fixed_loss"]
+    assert [path.name for path in sorted((tmp_path / "run" / "checkpoints").iterdir())] == sorted(
+        {f"step-{best['step']:08d}", "step-00000008"}
+    )
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["losses"][0] == pytest.approx(steps[0].loss)
 
     # The file: diffusers key names, the settings in its metadata.
@@ -109,25 +132,28 @@ def test_cancel_keeps_the_last_checkpoint_and_a_rerun_resumes_from_it(
     cancel = CancelToken()
     first: list[int] = []
 
-    def on_step(step: LoraStep) -> None:
-        first.append(step.step)
-        if step.step == 3:
-            cancel.cancel()
+    def on_step(event: TrainingEvent) -> None:
+        if isinstance(event, StepEvent):
+            first.append(event.step)
+            if event.step == 3:
+                cancel.cancel()
 
-    with pytest.raises(Cancelled, match=r"Cancelled at step 3 of 6; the checkpoint at step 2 is kept in .*step-000002"):
-        train_lora(birds, tmp_path / "run", settings, events=LoraRunEvents(on_step=on_step), cancel=cancel)
+    with pytest.raises(Cancelled, match=r"cancelled at step 3 of 6; the checkpoint at step 2 is kept in "
+                                        r".*step-00000002"):
+        train_lora(birds, tmp_path / "run", settings, on_step, cancel)
     assert first == [1, 2, 3]
-    assert [path.name for path in (tmp_path / "run" / "checkpoints").iterdir()] == ["step-000002"]
+    assert [path.name for path in (tmp_path / "run" / "checkpoints").iterdir()] == ["step-00000002"]
     assert not (app_dirs["models"] / "loras" / "birds.safetensors").exists()
 
-    resumed: list[LoraStep] = []
-    metrics = train_lora(birds, tmp_path / "run", settings, events=LoraRunEvents(on_step=resumed.append))
+    resumed: list[StepEvent] = []
+    metrics = train_lora(birds, tmp_path / "run", settings,
+                         lambda event: resumed.append(event) if isinstance(event, StepEvent) else None)
     assert [step.step for step in resumed] == [3, 4, 5, 6]
     # The resumed run takes exactly the steps the uninterrupted one took.
     assert [step.loss for step in resumed] == pytest.approx(straight_losses[2:], rel=1e-4)
     assert metrics["fixed_loss"] == pytest.approx(straight["fixed_loss"], rel=1e-4)
 
-    with pytest.raises(Exception, match="was trained with rank 4, not 8"):
+    with pytest.raises(Exception, match="was trained with rank=4, not 8"):
         train_lora(birds, tmp_path / "run", _settings(tiny_sd, max_steps=8, rank=8))
 
 

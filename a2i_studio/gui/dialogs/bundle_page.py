@@ -232,7 +232,7 @@ class BundlePage(QWidget):
         self.progress.setVisible(False)
         self.status.setText(message)
         self.status.setToolTip(message)
-        self._relocate()
+        self.refresh()
 
     # -- removal ----------------------------------------------------------------------------------
 
@@ -257,7 +257,8 @@ class BundlePage(QWidget):
         if answer == QMessageBox.StandardButton.Yes:
             self.remove(bundle_id)
 
-    def _relocate(self) -> None:
+    def refresh(self) -> None:
+        """Look for every weights file again (off the UI thread), then show what is on disk."""
         from a2i_studio import bundles
 
         registry = self.registry

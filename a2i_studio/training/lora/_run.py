@@ -1,22 +1,24 @@
-"""One LoRA training run, top to bottom: data, model, state, steps, samples, checkpoints, the saved file."""
+"""A LoRA's part of a training run: data, base model, LoRA layers, one step, the fixed-noise loss, the saved file.
+
+The run itself (resume, checkpoints, precision, cancel, pause, events) is the
+shared template, :class:`a2i_studio.training.LoopTrainer`. A LoRA run counts
+optimisation steps: its rounds are ``checkpoint_every`` steps each.
+"""
 
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from a2i_studio import config
-from a2i_studio.core import CancelToken, Progress, Registry, RunContext
-from a2i_studio.errors import Cancelled, DatasetError, ParamError
-from a2i_studio.training import TrainingCheckpoint, plot_loss_curves, write_json
+from a2i_studio.core import Registry, RunContext
+from a2i_studio.errors import DatasetError
+from a2i_studio.training import RunResult, Step, TrainingLoop, TrainingRun
 from a2i_studio.training.lora._audio import audio_chain, encode_clips
-from a2i_studio.training.lora._checkpoints import latest_checkpoint, save_checkpoint
 from a2i_studio.training.lora._data import bucket_sizes, nearest_bucket, scan_data
-from a2i_studio.training.lora._events import LoraRunEvents, LoraStep
 from a2i_studio.training.lora._model import add_lora, load_base, lora_state, restore_lora_state, save_lora_file
 from a2i_studio.training.lora._settings import LoraSettings
 from a2i_studio.training.lora._steps import (
@@ -30,212 +32,172 @@ from a2i_studio.training.lora._steps import (
     step_generator,
 )
 
-__all__ = ["train_lora"]
+__all__ = ["LoraLoop"]
 
-_MUST_MATCH = ("base", "rank", "alpha", "train_text_encoder", "conditioning", "audio_chain")
 _DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-def train_lora(data: Path, out: Path, settings: LoraSettings, *, registry: Registry | None = None,
-               events: LoraRunEvents | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Train a LoRA on ``data``; checkpoints, samples and reports go to ``out``, the LoRA to ``loras/``.
+class LoraLoop(TrainingLoop):
+    """Denoising loss of a LoRA on captioned images or audio through a chain.
 
     Args:
         data: Images with captions, or a paired dataset (see :func:`scan_data`).
-        out: The run folder; a run started again on it resumes from its latest checkpoint.
+        out: The run folder.
         settings: What to train (see :class:`LoraSettings`).
         registry: Where the audio chain's encoder and adapters are found (audio conditioning only).
-        events: Who watches the run; ``None`` for nobody.
-        cancel: Stops the run before its next step.
-
-    Returns:
-        Metrics: ``lora`` (the file), ``steps``, ``first_loss``, ``final_loss``, ``fixed_loss_before`` /
-        ``fixed_loss`` (the loss on the first batch at fixed noise, before and after), ``seconds``.
+        run: The accelerator, precision and progress reporting.
 
     Raises:
-        DatasetError: If no image is usable. ParamError: For settings that cannot work here.
-        TrainingDiverged: If the loss or a sample became NaN. Cancelled: If cancelled (checkpoints stay).
+        DatasetError: If no image is usable.
     """
-    from accelerate import Accelerator
-    from diffusers.optimization import get_scheduler
 
-    events = events or LoraRunEvents()
-    cancel = cancel or CancelToken()
-    if settings.mixed_precision == "fp16" and not torch.cuda.is_available():
-        raise ParamError("mixed_precision fp16 needs a CUDA GPU; use bf16 or no on this machine.")
-    # 1. The data, checked; each image's bucket.
-    report = scan_data(data, conditioning=settings.conditioning, template=settings.caption_template,
-                       resolution=settings.resolution)
-    examples = report.examples
-    if not examples:
-        first = f" First problem: {report.problems[0].message}" if report.problems else ""
-        raise DatasetError(f"No usable image in {report.folder} ({report.summary()}).{first}")
-    buckets = bucket_sizes(settings.resolution, settings.buckets)
-    bucket_of = [nearest_bucket(example.size, buckets) for example in examples]
+    best_by = "fixed_loss"
+    round_name = ""
 
-    # 2. The base model, what conditions it, and the LoRA layers.
-    accelerator = Accelerator(mixed_precision=settings.mixed_precision)  # accumulation is counted here, below
-    device = str(accelerator.device)
-    ctx = RunContext(device, "float32", (settings.seed,), events, cancel)
-    ctx.report(0, 1, "loading the base model")
-    model = load_base(settings.base, device, _DTYPES[settings.mixed_precision])
-    pipeline = model.pipeline
-    if pipeline.vae.dtype != torch.float32:
-        pipeline.vae.to(torch.float32)  # a half-precision VAE is the usual source of NaN latents
-    audio_values = None
-    if settings.conditioning == "audio":
-        chain = audio_chain(registry, settings.audio_chain, model.family)
-        audio_values = encode_clips(chain, [example.audio for example in examples if example.audio], ctx)
-    image_embeds = _image_embeds(model, examples) if model.unclip and audio_values is None else None
-    captions = [example.caption if settings.conditioning == "captions" else "" for example in examples]
-    conditioning = Conditioning(model, captions, audio_values, image_embeds, settings.train_text_encoder)
-    latents = LatentSource(model, examples, bucket_of, settings)
-    if settings.cache_latents:
-        latents.fill_cache(lambda done, total: ctx.report(done, total, f"caching latents: {done} of {total}"))
-    torch.manual_seed(settings.seed)
-    parameters = add_lora(model, settings)
-    if settings.gradient_checkpointing:
-        pipeline.unet.enable_gradient_checkpointing()
-        if settings.train_text_encoder:
-            pipeline.text_encoder.gradient_checkpointing_enable()
+    def __init__(self, data: Path, out: Path, settings: LoraSettings, registry: Registry | None,
+                 run: TrainingRun) -> None:
+        self.data, self.out, self.settings, self.registry, self.run = data, out, settings, registry, run
+        # 1. The data, checked; each image's bucket.
+        report = scan_data(data, conditioning=settings.conditioning, template=settings.caption_template,
+                           resolution=settings.resolution)
+        self.examples = examples = report.examples
+        if not examples:
+            first = f" First problem: {report.problems[0].message}" if report.problems else ""
+            raise DatasetError(f"No usable image in {report.folder} ({report.summary()}).{first}")
+        self.bucket_of = [nearest_bucket(example.size, bucket_sizes(settings.resolution, settings.buckets))
+                          for example in examples]
 
-    # 3. Optimiser and schedule; the state of the latest checkpoint when resuming.
-    per_epoch = len(epoch_batches(settings.seed, 0, bucket_of, settings.batch_size))
-    accumulation = settings.gradient_accumulation
-    total = settings.max_steps or math.ceil(settings.epochs * per_epoch / accumulation)
-    optimizer = torch.optim.AdamW(parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay)
-    schedule = get_scheduler(settings.lr_scheduler, optimizer, num_warmup_steps=settings.warmup_steps,
-                             num_training_steps=total)
-    step, losses, fixed_before = 0, [], float("nan")
-    found = latest_checkpoint(out) if settings.resume else None
-    if found is not None:
-        _check_resumable(found[0], found[1].state["settings"], settings)
-        checkpoint = found[1]
-        restore_lora_state(model, checkpoint.weights)
-        optimizer.load_state_dict(checkpoint.optimizers["adamw"])
-        schedule.load_state_dict(checkpoint.optimizers["scheduler"])
-        torch.set_rng_state(checkpoint.rng_state)
-        step, losses, fixed_before = checkpoint.epoch, checkpoint.state["losses"], checkpoint.state["fixed_before"]
-    trained = [pipeline.unet, *([pipeline.text_encoder] if settings.train_text_encoder else [])]
-    prepared = accelerator.prepare(*trained, optimizer)
-    unet, optimizer = prepared[0], prepared[-1]
+        # 2. The base model, what conditions it, and the LoRA layers.
+        self.ctx = ctx = RunContext(run.device, "float32", (settings.seed,),
+                                    lambda progress: run.report(progress.step, progress.total, progress.stage))
+        ctx.report(0, 1, "loading the base model")
+        self.model = model = load_base(settings.base, run.device, _DTYPES[run.precision])
+        pipeline = model.pipeline
+        if pipeline.vae.dtype != torch.float32:
+            pipeline.vae.to(torch.float32)  # a half-precision VAE is the usual source of NaN latents
+        audio_values = None
+        if settings.conditioning == "audio":
+            chain = audio_chain(registry, settings.audio_chain, model.family)
+            audio_values = encode_clips(chain, [example.audio for example in examples if example.audio], ctx)
+        image_embeds = _image_embeds(model, examples) if model.unclip and audio_values is None else None
+        captions = [example.caption if settings.conditioning == "captions" else "" for example in examples]
+        self.conditioning = Conditioning(model, captions, audio_values, image_embeds, settings.train_text_encoder)
+        self.latents = LatentSource(model, examples, self.bucket_of, settings)
+        if settings.cache_latents:
+            self.latents.fill_cache(lambda done, total: ctx.report(done, total, f"caching latents: {done} of {total}"))
+        torch.manual_seed(settings.seed)
+        self.parameters = add_lora(model, settings)
+        if settings.gradient_checkpointing:
+            pipeline.unet.enable_gradient_checkpointing()
+            if settings.train_text_encoder:
+                pipeline.text_encoder.gradient_checkpointing_enable()
 
-    def fixed_loss() -> float:
+        # 3. Optimiser and schedule over the run's steps.
+        from diffusers.optimization import get_scheduler
+
+        self.per_epoch = len(epoch_batches(settings.seed, 0, self.bucket_of, settings.batch_size))
+        accumulation = settings.gradient_accumulation
+        self.total = settings.max_steps or math.ceil(settings.epochs * self.per_epoch / accumulation)
+        optimizer = torch.optim.AdamW(self.parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+        self.schedule = get_scheduler(settings.lr_scheduler, optimizer, num_warmup_steps=settings.warmup_steps,
+                                      num_training_steps=self.total)
+        self.trained = [pipeline.unet, *([pipeline.text_encoder] if settings.train_text_encoder else [])]
+        prepared = run.accelerator.prepare(*self.trained, optimizer)
+        self.unet, self.optimizer = prepared[0], prepared[-1]
+
+    def rounds(self) -> list[list[list[tuple[int, list[int]]]]]:
+        """Steps of ``checkpoint_every``: each step its micro-batches, ``(index, example indices)``."""
+        settings = self.settings
+        epochs: dict[int, list[list[int]]] = {}
+
+        def micro_batch(micro: int) -> tuple[int, list[int]]:
+            epoch = micro // self.per_epoch
+            if epoch not in epochs:
+                epochs[epoch] = epoch_batches(settings.seed, epoch, self.bucket_of, settings.batch_size)
+            return micro, epochs[epoch][micro % self.per_epoch]
+
+        accumulation = settings.gradient_accumulation
+        steps = [[micro_batch(micro) for micro in range(step * accumulation, (step + 1) * accumulation)]
+                 for step in range(self.total)]
+        interval = settings.checkpoint_every or self.total
+        return [steps[start : start + interval] for start in range(0, self.total, interval)]
+
+    def train_step(self, step: Step) -> float:
+        """Accumulate the step's micro-batches, stop on a non-finite loss, step the optimizer; samples on schedule."""
+        settings, accelerator = self.settings, self.run.accelerator
+        accumulation = settings.gradient_accumulation
+        for module in self.trained:
+            module.train()
+        step_loss = 0.0
+        for micro, batch in step.batch:
+            generator = step_generator(settings.seed, micro)
+            dropped = [bool(torch.rand((), generator=generator) < settings.caption_dropout) for _ in batch]
+            share, share_dropped = list(step.share(batch)), list(step.share(dropped))
+            with accelerator.autocast():
+                states, embeds = self.conditioning.batch(share, share_dropped)
+                loss = denoising_loss(self.model, self.unet, self.latents.batch(share, generator), states, embeds,
+                                      settings.noise_offset, generator)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"Training stopped at step {step.index + 1}: the loss became {float(loss.detach())}; "
+                    f"{DIVERGED_ADVICE}. Nothing was saved after the last checkpoint in {self.out / 'checkpoints'}."
+                )
+            accelerator.backward(loss * step.weight(batch) / accumulation)
+            step_loss += float(loss.detach()) / accumulation
+        accelerator.clip_grad_norm_(self.parameters, 1.0)
+        self.optimizer.step()
+        self.schedule.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        done = step.index + 1
+        if settings.sample_every and done % settings.sample_every == 0 and done < self.total:
+            self._samples(done)
+        return step_loss
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
         """The loss on the first batch at fixed noise and timesteps: comparable from step to step."""
-        for module in trained:
+        for module in self.trained:
             module.eval()
+        settings = self.settings
         generator = step_generator(settings.seed, 2**31 - 1)
-        batch = epoch_batches(settings.seed, 0, bucket_of, settings.batch_size)[0]
-        with torch.no_grad(), accelerator.autocast():
-            states, embeds = conditioning.batch(batch, [False] * len(batch))
-            value = denoising_loss(model, unet, latents.batch(batch, generator), states, embeds, 0.0, generator)
-        for module in trained:
-            module.train()
-        return float(value)
+        batch = epoch_batches(settings.seed, 0, self.bucket_of, settings.batch_size)[0]
+        unet = self.run.accelerator.unwrap_model(self.unet)
+        with self.run.accelerator.autocast():
+            states, embeds = self.conditioning.batch(batch, [False] * len(batch))
+            value = denoising_loss(self.model, unet, self.latents.batch(batch, generator), states, embeds, 0.0,
+                                   generator)
+        return {"fixed_loss": float(value)}
 
-    def save(step: int) -> Path:
-        state = {"losses": losses, "fixed_before": fixed_before, "settings": settings.to_json(),
-                 "family": model.family}
-        folder = save_checkpoint(out, TrainingCheckpoint(
-            step, lora_state(model), {"adamw": optimizer.state_dict(), "scheduler": schedule.state_dict()},
-            torch.get_rng_state(), state), settings.keep_checkpoints)
-        if events.on_checkpoint is not None:
-            events.on_checkpoint(step, folder)
-        return folder
+    def state(self) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
+        return lora_state(self.model), {"adamw": self.optimizer.state_dict(), "scheduler": self.schedule.state_dict()}
 
-    def samples(step: int) -> None:
-        for module in trained:
+    def restore(self, weights: dict[str, dict[str, torch.Tensor]], optimizers: dict[str, Any] | None) -> None:
+        restore_lora_state(self.model, weights)
+        if optimizers is not None:
+            self.optimizer.load_state_dict(optimizers["adamw"])
+            self.schedule.load_state_dict(optimizers["scheduler"])
+
+    def finish(self, out: Path, result: RunResult) -> dict[str, Any]:
+        """Render the final samples and save the LoRA into the models dir's ``loras/``."""
+        self._samples(result.steps)
+        settings = self.settings
+        name = settings.name or self.data.resolve().name
+        record = {"steps": result.steps, "images": len(self.examples), "family": self.model.family,
+                  "fixed_loss": result.exported["fixed_loss"], "base": settings.base}
+        path = save_lora_file(self.model, settings, config.models_dir() / "loras" / f"{name}.safetensors", record)
+        return {"lora": str(path), "images": len(self.examples), "family": self.model.family,
+                "first_loss": result.losses[0], "final_loss": result.losses[-1]}
+
+    def _samples(self, step: int) -> None:
+        if not self.run.is_main:
+            return
+        for module in self.trained:
             module.eval()
-        with accelerator.autocast():
-            images = render_samples(model, _sample_requests(model, settings, conditioning, examples, registry, ctx),
-                                    settings, bucket_of[0])
-        for module in trained:
-            module.train()
-        for index, image in enumerate(images):
-            path = out / "samples" / f"step-{step:06d}-{index}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            image.save(path)
-        if events.on_sample is not None:
-            events.on_sample(step, images)
-        events(Progress(step, total, f"step {step}/{total}: samples", images[0]))
-
-    # 4. Train: accumulate micro-batches, stop on NaN, checkpoint and sample on schedule.
-    if step == 0:
-        fixed_before = fixed_loss()
-    for module in trained:
-        module.train()
-    started, first_step = time.monotonic(), step
-    try:
-        while step < total:
-            events.wait_while_paused(cancel)
-            cancel.raise_if_cancelled()
-            learning_rate = float(schedule.get_last_lr()[0])
-            step_loss = 0.0
-            for micro in range(step * accumulation, (step + 1) * accumulation):
-                batch = epoch_batches(settings.seed, micro // per_epoch, bucket_of, settings.batch_size)[
-                    micro % per_epoch]
-                generator = step_generator(settings.seed, micro)
-                dropped = [bool(torch.rand((), generator=generator) < settings.caption_dropout) for _ in batch]
-                with accelerator.autocast():
-                    states, embeds = conditioning.batch(batch, dropped)
-                    loss = denoising_loss(model, unet, latents.batch(batch, generator), states, embeds,
-                                          settings.noise_offset, generator)
-                if not torch.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"Training stopped at step {step + 1}: the loss became {float(loss.detach())}; "
-                        f"{DIVERGED_ADVICE}. "
-                        f"Nothing was saved after the last checkpoint in {out / 'checkpoints'}."
-                    )
-                accelerator.backward(loss / accumulation)
-                step_loss += float(loss.detach()) / accumulation
-            accelerator.clip_grad_norm_(parameters, 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            losses.append(step_loss)
-            elapsed = time.monotonic() - started
-            eta = elapsed / (step - first_step) * (total - step)
-            if events.on_step is not None:
-                events.on_step(LoraStep(step, total, step_loss, learning_rate, eta))
-            events(Progress(step, total, f"step {step}/{total}: loss {step_loss:.4f}"))
-            if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < total:
-                save(step)
-            if settings.sample_every and step % settings.sample_every == 0 and step < total:
-                samples(step)
-    except Cancelled:
-        kept = latest_checkpoint(out)
-        where = f"the checkpoint at step {kept[1].epoch} is kept in {kept[0]}" if kept else "no checkpoint was saved"
-        raise Cancelled(f"Cancelled at step {step} of {total}; {where}; start again to resume.") from None
-
-    # 5. The final state, samples and file; reports in OUT.
-    save(step)
-    samples(step)
-    name = settings.name or Path(data).resolve().name
-    metrics = {
-        "steps": step, "images": len(examples), "first_loss": losses[0], "final_loss": losses[-1],
-        "fixed_loss_before": fixed_before, "fixed_loss": fixed_loss(),
-        "seconds": round(time.monotonic() - started, 2), "family": model.family,
-    }
-    path = save_lora_file(model, settings, config.models_dir() / "loras" / f"{name}.safetensors",
-                          {**metrics, "base": settings.base})
-    metrics["lora"] = str(path)
-    write_json(out / "metrics.json", {**metrics, "losses": losses})
-    per_epoch_steps = max(1, per_epoch // accumulation)
-    plot_loss_curves(out / "loss_curve.png", {"train loss": [
-        sum(losses[start:start + per_epoch_steps]) / len(losses[start:start + per_epoch_steps])
-        for start in range(0, len(losses), per_epoch_steps)]}, title="LoRA training loss per epoch")
-    return metrics
-
-
-def _check_resumable(folder: Path, saved: dict[str, Any], settings: LoraSettings) -> None:
-    current = settings.to_json()
-    for name in _MUST_MATCH:
-        if saved.get(name) != current[name]:
-            raise ParamError(
-                f"The checkpoint {folder} was trained with {name} {saved.get(name)!r}, not {current[name]!r}; "
-                f"use the same {name}, another output folder, or resume off."
-            )
+        requests = _sample_requests(self.model, self.settings, self.conditioning, self.examples, self.registry,
+                                    self.ctx)
+        with self.run.accelerator.autocast():
+            images = render_samples(self.model, requests, self.settings, self.bucket_of[0])
+        self.run.samples(step, images)
 
 
 @torch.no_grad()

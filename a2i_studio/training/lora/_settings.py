@@ -3,20 +3,18 @@
 Every field of :class:`LoraSettings` is declared once, with its parameter kind,
 help and range; :func:`lora_params` turns the fields into the trainer's
 parameters (``a2i train lora --rank 32``, the wizard's Advanced form), and
-:func:`settings_from` applies a preset under the values a user gave.
+:func:`settings_from` makes the dataclass from the trainer's resolved settings
+(defaults, then the preset, then what the user gave: ``Trainer.resolve_settings``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from a2i_studio.core import BoolParam, ChoiceParam, FloatParam, IntParam, Param, TextParam
-from a2i_studio.errors import ParamError
 
 __all__ = [
     "DEFAULT_BASE",
@@ -25,7 +23,6 @@ __all__ = [
     "LoraSettings",
     "lora_params",
     "settings_from",
-    "write_settings_file",
 ]
 
 DEFAULT_BASE = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -81,9 +78,8 @@ class LoraSettings:
                                minimum=32, maximum=2048)
     buckets: bool = _setting(BoolParam, True, "aspect-ratio buckets: keep each image's shape instead of squaring it")
     center_crop: bool = _setting(BoolParam, True, "crop the centre when fitting an image (off: a random crop)")
-    random_flip: bool = _setting(BoolParam, True, "flip images horizontally at random")
-    mixed_precision: str = _setting(ChoiceParam, "no", "no: float32; fp16 needs a CUDA GPU; bf16 on recent GPUs or CPU",
-                                    choices=("no", "fp16", "bf16"))
+    random_flip: bool = _setting(BoolParam, True, "flip images horizontally at random (off for text or "
+                                 "anything whose mirror image means something else)")
     gradient_checkpointing: bool = _setting(BoolParam, False, "recompute activations: much less memory, slower")
     cache_latents: bool = _setting(BoolParam, True, "encode every image with the VAE once, before training")
     seed: int = _setting(IntParam, 0, "seed of the LoRA initialisation, batch order, noise and samples", minimum=0,
@@ -99,11 +95,8 @@ class LoraSettings:
     sample_every: int = _setting(IntParam, 250, "render samples every N steps (0: only at the end)", minimum=0,
                                  maximum=1_000_000)
     sample_steps: int = _setting(IntParam, 20, "denoising steps of each sample", minimum=1, maximum=200)
-    checkpoint_every: int = _setting(IntParam, 250, "save a resumable checkpoint every N steps (0: never)",
-                                     minimum=0, maximum=1_000_000)
-    keep_checkpoints: int = _setting(IntParam, 2, "how many of the latest checkpoints to keep", minimum=1,
-                                     maximum=1000)
-    resume: bool = _setting(BoolParam, True, "continue from the latest checkpoint in the output folder")
+    checkpoint_every: int = _setting(IntParam, 250, "save a checkpoint every N steps (0: only at the end); the "
+                                     "last and the best are kept", minimum=0, maximum=1_000_000)
 
     def to_json(self) -> dict[str, Any]:
         """The settings as a JSON-ready dict, every field by name."""
@@ -119,7 +112,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quality": {
         "rank": 32, "alpha": 32.0, "learning_rate": 5e-5, "warmup_steps": 200, "max_steps": 4000,
         "gradient_accumulation": 2, "train_text_encoder": True, "sample_every": 500, "checkpoint_every": 500,
-        "keep_checkpoints": 3,
     },
 }
 """Values each preset changes from the defaults (``balanced`` is the defaults)."""
@@ -134,26 +126,6 @@ def lora_params() -> tuple[Param, ...]:
     return tuple(params)
 
 
-def settings_from(given: Mapping[str, Any]) -> LoraSettings:
-    """The settings a user chose: defaults, then their preset's values, then what they gave.
-
-    Args:
-        given: Setting values by name (typed, or text as typed on the command line).
-
-    Raises:
-        ParamError: For an unknown setting, an invalid value or an unknown preset.
-    """
-    schema = {param.name: param for param in lora_params()}
-    unknown = sorted(set(given) - set(schema))
-    if unknown:
-        raise ParamError(f"lora has no setting {unknown[0]!r}; its settings are: {', '.join(schema)}.")
-    values = {name: schema[name].validate(value) for name, value in given.items()}
-    preset = values.get("preset", schema["preset"].default)
-    return LoraSettings(**{**PRESETS[preset], **values})
-
-
-def write_settings_file(path: Path, settings: LoraSettings) -> None:
-    """Save ``settings`` as the JSON file ``a2i train lora --settings FILE`` reads."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(settings.to_json(), indent=2) + "\n", encoding="utf-8")
-
+def settings_from(values: Mapping[str, Any]) -> LoraSettings:
+    """The dataclass of the trainer's resolved settings ``values`` (settings it does not hold are left out)."""
+    return LoraSettings(**{item.name: values[item.name] for item in dataclasses.fields(LoraSettings)})

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from a2i_studio.core import BoolParam, CancelToken, Progress, ProgressCallback, Registry, Trainer, resolve_params
+from a2i_studio.core import BoolParam, CancelToken, Progress, ProgressCallback, Registry, Trainer, TrainingEvents
 from a2i_studio.datasets import read_dataset
 from a2i_studio.files import atomic_write_json
 from a2i_studio.hookspecs import hookimpl
@@ -30,8 +30,11 @@ class LabelCounter(Trainer):
         settings: Mapping[str, Any],
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
+        events: TrainingEvents | None = None,
+        *,
+        fresh: bool = False,
     ) -> dict[str, Any]:
-        settings = resolve_params(self.params, settings, self.id)
+        settings = self.resolve_settings(settings)
         dataset = read_dataset(data)
         counts: dict[str, int] = {}
         for index, item in enumerate(dataset):
