@@ -22,6 +22,7 @@ from a2i_studio.core import (
     Bundle,
     CancelToken,
     Generator,
+    Progress,
     ProgressCallback,
     Registry,
     Space,
@@ -44,6 +45,7 @@ __all__ = [
     "download_bundle",
     "few_step_alternatives",
     "get_bundle",
+    "licences_accepted",
     "locate_all",
     "remove_bundle",
     "spec_for_model",
@@ -161,7 +163,7 @@ def bundle_status(registry: Registry, bundle: Bundle, found: Found) -> BundleSta
         specs=held,
         unknown=unknown,
         found={spec.name: found.get(spec.name) for spec in held},
-        accepted=_accepted(bundle),
+        accepted=licences_accepted(bundle),
         unlocks=_unlocks(registry, bundle, found),
     )
 
@@ -192,7 +194,7 @@ def download_bundle(
     Args:
         registry: Where the weights names are declared.
         bundle: What to fetch.
-        progress: Byte progress of each file in turn (see :func:`a2i_studio.weights.download`).
+        progress: Bytes done of the whole bundle (its declared size is the total until the files are listed).
         cancel: Stops the download between chunks; what arrived is kept and the next call resumes.
         on_file: Called with each spec before its download starts.
 
@@ -218,10 +220,22 @@ def download_bundle(
     missing = [spec for spec in status.specs if weights.locate(spec) is None]
     needed = sum(spec.size_bytes or 0 for spec in missing)
     downloads.check_free_space(config.models_dir(), needed, f"Bundle {bundle.id}")
+    done = 0  # bytes of the weights fetched before this one: the reports count the whole bundle
     for spec in missing:
         if on_file is not None:
             on_file(spec)
-        weights.download(spec, progress, cancel)
+        last = Progress(0, 0)
+
+        def report(step: Progress, before: int = done) -> None:
+            nonlocal last
+            last = step
+            if progress is not None:
+                progress(Progress(before + step.step, max(needed, before + step.total), step.stage))
+
+        weights.download(spec, report, cancel)
+        done += last.total or spec.size_bytes or 0
+    if progress is not None and missing:
+        progress(Progress(done, done, f"{bundle.id} downloaded"))
     return [weights.find(spec) for spec in status.specs]
 
 
@@ -386,7 +400,8 @@ def download_actions(registry: Registry, missing: Iterable[WeightSpec], found: F
     return actions
 
 
-def _accepted(bundle: Bundle) -> bool:
+def licences_accepted(bundle: Bundle) -> bool:
+    """Whether every licence ``bundle`` must have accepted has been (read from the settings now)."""
     accepted = set(config.load_settings().get(_SETTING, {}).get(bundle.id, []))
     return all(licence.name in accepted for licence in bundle.must_accept)
 

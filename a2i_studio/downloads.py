@@ -62,7 +62,8 @@ class RemoteFile:
     Attributes:
         url: Where it is.
         path: Where it goes, relative to the target folder (may contain ``/``).
-        size: Its size in bytes, if known.
+        size: Its exact size in bytes, if known (a repository lists it); ``None`` lets the server's
+            Content-Length decide when it is whole.
         sha256: Its sha256, or a prefix of at least 8 hex digits (torch.hub file names carry one).
         git_blob: Its git blob id (sha1 of ``blob SIZE\\0`` + the bytes): how a repository names small files.
     """
@@ -322,6 +323,8 @@ def _request_into(
         done = offset if resumed else 0
         length = int(response.headers.get("Content-Length", 0))
         expected = done + length if length else file.size or 0
+        if file.size is None:
+            meter.expect(file.path, expected)
         with part.open("ab" if resumed else "wb") as handle:
             while chunk := response.read(_CHUNK):
                 cancel.raise_if_cancelled()
@@ -359,8 +362,15 @@ class _Meter:
     def __init__(self, name: str, done: int, total: int, progress: ProgressCallback | None) -> None:
         self.name, self.done, self.total, self._progress = name, done, total, progress
         self._file = ""
+        self._expected: set[str] = set()
         self._history: deque[tuple[float, int]] = deque([(time.monotonic(), done)])
         self._reported = 0.0
+
+    def expect(self, file: str, size: int) -> None:
+        """Count ``size`` bytes for ``file``, whose size was not known before its response (once per file)."""
+        if file not in self._expected:
+            self._expected.add(file)
+            self.total += size
 
     def advance(self, count: int, file: str = "") -> None:
         self.done += count

@@ -336,7 +336,8 @@ def download(
         return found
     target = user_path(spec)
     if spec.url:
-        files = [downloads.RemoteFile(spec.url, spec.filename, spec.size_bytes, sha256=spec.sha256)]
+        # The declared size is a guide only: the server's Content-Length decides when the file is whole.
+        files = [downloads.RemoteFile(spec.url, spec.filename, sha256=spec.sha256)]
         folder, headers = target.parent, {}
     elif spec.hf_repo:
         files = downloads.hub_files(spec.hf_repo, spec.revision, spec.files or (spec.filename,), spec.name)
@@ -346,7 +347,9 @@ def download(
             files = [dataclasses.replace(files[0], path=spec.filename)]
     else:
         raise WeightsMissing(f"{spec.name} has no download source; place it at {target} yourself.")
-    downloads.check_free_space(folder, downloads.remaining_bytes(files, folder), spec.name)
+    needed = downloads.remaining_bytes(files, folder) if spec.hf_repo else max((spec.size_bytes or 0) - _part_size(
+        target), 0)
+    downloads.check_free_space(folder, needed, spec.name)
     downloads.fetch(files, folder, spec.name, progress, cancel, headers)
     for file in files:
         path = folder / file.path
@@ -361,6 +364,11 @@ def download(
             shutil.rmtree(target)
         os.replace(folder, target)
     return target
+
+
+def _part_size(target: Path) -> int:
+    part = target.with_name(target.name + ".part")
+    return part.stat().st_size if part.is_file() else 0
 
 
 def remove(spec: WeightSpec) -> int:

@@ -163,7 +163,7 @@ class BundlePage(QWidget):
         from a2i_studio import bundles
 
         status = self.statuses[bundle_id]
-        if not status.accepted:
+        if not bundles.licences_accepted(status.bundle):
             if not self._ask_to_accept(status.bundle):
                 return False
             bundles.accept_licences(status.bundle)
