@@ -36,7 +36,9 @@ class LabelledAudioReport:
         root: The folder.
         layout: ``metadata.csv`` or ``class folders``.
         clips: The usable clips, in file order.
-        problems: One sentence per problem (rows that cannot be used, too small labels, ...).
+        blocking: One sentence per problem the trainer would stop at (an unreadable clip, a row with no
+            audio or no caption): fix them before training.
+        problems: One sentence per problem it can train with (a label too small to validate on, ...).
         train: How many clips the training split gets.
         val: How many the validation split gets.
     """
@@ -44,6 +46,7 @@ class LabelledAudioReport:
     root: Path
     layout: str
     clips: list[LabelledClip] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     train: int = 0
     val: int = 0
@@ -55,8 +58,8 @@ class LabelledAudioReport:
 
     @property
     def usable(self) -> bool:
-        """Whether an adapter can be trained on it: a training and a validation split with clips."""
-        return self.train > 0 and self.val > 0
+        """Whether an adapter can be trained on it: nothing blocking, and clips in both splits."""
+        return not self.blocking and self.train > 0 and self.val > 0
 
     def summary(self) -> str:
         """One line: clips, labels, layout and the split."""
@@ -88,7 +91,7 @@ def scan_labelled_audio(folder: Path, template: str, val_fraction: float, seed: 
     try:
         dataset = read_dataset(root)
     except DatasetError as error:
-        report.problems.append(str(error))
+        report.blocking.append(str(error))
         return report
     if "{label}" not in template:
         report.problems.append(f"The caption template {template!r} has no {{label}}: every clip without a prompt "
@@ -97,15 +100,15 @@ def scan_labelled_audio(folder: Path, template: str, val_fraction: float, seed: 
     for index, item in enumerate(dataset):
         where = item.audio.relative_to(dataset.root) if item.audio else f"row {index + 1}"
         if item.audio is None:
-            report.problems.append(f"Row {index + 1} of {METADATA} has no audio; it is left out.")
+            report.blocking.append(f"Row {index + 1} of {METADATA} has no audio; give it one or delete the row.")
             continue
         if not item.prompt and not item.label:
-            report.problems.append(f"{where} has neither a prompt nor a label to caption it with; it is left out.")
+            report.blocking.append(f"{where} has neither a prompt nor a label to caption it with; give it one.")
             continue
         try:
             info = audio.probe(item.audio)
         except A2IError as error:
-            report.problems.append(f"{where} cannot be used: {error}")
+            report.blocking.append(f"{where} cannot be used ({error}); move it out of the folder.")
             continue
         caption = item.prompt or template.replace("{label}", item.label)
         report.clips.append(LabelledClip(item.audio, item.label, caption, info.duration))
@@ -120,7 +123,7 @@ def scan_labelled_audio(folder: Path, template: str, val_fraction: float, seed: 
         try:
             train, val, _ = type(dataset)(dataset.root, tuple(usable)).split(seed, val=val_fraction, test=0.0)
         except DatasetError as error:
-            report.problems.append(str(error))
+            report.blocking.append(str(error))
         else:
             report.train, report.val = len(train), len(val)
     return report

@@ -76,6 +76,9 @@ class DataPage(QWizardPage):
         self.folder.editingFinished.connect(self.scan)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._on_browse_clicked)
+        rescan = QPushButton("Scan again", self)
+        rescan.setToolTip("Read the folder again (after fixing what is listed below)")
+        rescan.clicked.connect(self.scan)
         self.template = QLineEdit(DEFAULT_TEMPLATE, self)
         self.template.setToolTip("The caption of a clip without a prompt; {label} is its label (its folder's name)")
         self.template.editingFinished.connect(self.scan)
@@ -89,6 +92,7 @@ class DataPage(QWizardPage):
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
+        row.addWidget(rescan)
         form = QFormLayout()
         form.addRow("folder", row)
         form.addRow("caption template", self.template)
@@ -137,7 +141,11 @@ class DataPage(QWizardPage):
         for column in range(3):
             self.preview.resizeColumnToContents(column)
         self.problems.clear()
-        self.problems.addItems(report.problems or ["none"])
+        self.problems.addItems([f"✗ {text}" for text in report.blocking] + [f"⚠ {text}" for text in report.problems])
+        if not report.blocking and not report.problems:
+            self.problems.addItem("none")
+        if report.blocking:
+            self.summary.setText(f"{report.summary()} Fix the problems marked ✗, then scan again.")
         self.completeChanged.emit()
         self.scanned.emit()
 
