@@ -34,7 +34,7 @@ UNCLIP = dataclasses.replace(
 
 IMAGEBIND_LICENCE = Licence(
     "CC BY-NC 4.0 (ImageBind)", "https://github.com/facebookresearch/ImageBind/blob/main/LICENSE",
-    "Non-commercial use only: you may not sell the model or its outputs' use in a commercial product; credit Meta AI.",
+    "Non-commercial use only: not in a product or service you are paid for; credit Meta AI.",
     must_accept=True,
 )
 SOUNDIFF = Bundle(

@@ -176,14 +176,14 @@ class JobsPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.up_button, self.down_button, self.remove_button, self.cancel_button):
             buttons.addWidget(button)
-        row = QHBoxLayout()
-        row.addWidget(self.status, 1, Qt.AlignmentFlag.AlignTop)
-        row.addWidget(self.preview)
+        row = QHBoxLayout()  # the preview beside the list: the dock stays short on a laptop
+        row.addWidget(self.view, 1)
+        row.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.view, 1)
+        layout.addLayout(row, 1)
         layout.addLayout(buttons)
-        layout.addLayout(row)
+        layout.addWidget(self.status)
         self._latest: tuple[Job, QImage] | None = None
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)

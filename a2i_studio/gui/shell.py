@@ -80,5 +80,5 @@ def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     width, height = window.width(), window.height()
     side = max(240, width // 5)
     window.resizeDocks([docks["library"], docks["chain"]], [side, max(340, width // 4)], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["chain"], docks["queue"]], [height * 3 // 4, height // 4], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["chain"], docks["queue"]], [height * 4 // 5, height // 5], Qt.Orientation.Vertical)
     window.resizeDocks([docks["gallery"]], [max(220, height * 3 // 10)], Qt.Orientation.Vertical)

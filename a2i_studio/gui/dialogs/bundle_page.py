@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BundlePage"]
 
-COLUMNS = ("bundle", "size", "licence", "on disk")
+COLUMNS = ("bundle", "size", "on disk", "licence")
 
 
 class BundlePage(QWidget):
@@ -119,12 +119,12 @@ class BundlePage(QWidget):
         self.tree.clear()
         for bundle_id, status in self.statuses.items():
             terms = ", ".join(licence.name for licence in status.bundle.licences) or "—"
-            item = QTreeWidgetItem([status.bundle.name, format_size(status.size_bytes), terms, status.disk_status])
+            item = QTreeWidgetItem([status.bundle.name, format_size(status.size_bytes), status.disk_status, terms])
             item.setData(0, Qt.ItemDataRole.UserRole, bundle_id)
             item.setToolTip(0, status.bundle.description)
-            item.setToolTip(2, terms)
+            item.setToolTip(3, terms)
             self.tree.addTopLevelItem(item)
-        for column in range(len(COLUMNS)):
+        for column in range(len(COLUMNS) - 1):  # the licences take what is left, elided
             self.tree.resizeColumnToContents(column)
         self.select(current or next(iter(self.statuses), ""))
 
