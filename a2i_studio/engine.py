@@ -45,6 +45,7 @@ __all__ = [
     "Engine",
     "GenerationRequest",
     "GenerationResult",
+    "chain_device",
     "default_dtype",
     "pick_device",
     "request_from_recipe",
@@ -132,6 +133,18 @@ def pick_device(requested: str | None = None) -> str:
 def default_dtype(device: str) -> str:
     """Half precision on GPUs, full precision on the CPU."""
     return "float32" if device == "cpu" else "float16"
+
+
+def chain_device(chain: Chain, device: str | None, dtype: str | None) -> tuple[str, str]:
+    """The device and dtype ``chain`` runs on: as asked (or the best), or the CPU for numpy-only chains.
+
+    Raises:
+        ParamError: If ``device`` names a device this machine does not have.
+    """
+    if not any(component.needs_torch for component in chain.components):
+        return "cpu", "float32"  # numpy all the way: no torch import, no device to choose
+    chosen = pick_device(device)
+    return chosen, dtype or default_dtype(chosen)
 
 
 def request_from_recipe(
@@ -244,8 +257,7 @@ class Engine:
 
         # 3. Load what the chain needs (kept for the next run), then run it, checking shapes at each joint.
         ctx.report(0, 1, "loading models")
-        for component in chain.components:
-            self._load(component, device, ENCODER_DTYPE if component is chain.encoder else dtype)
+        self.load_chain(chain, device, dtype)
         try:
             images = self._run(chain, [c.samples for c in clips], shares, params, ctx)
         except A2IError:
@@ -312,17 +324,30 @@ class Engine:
         params: dict[str, dict[str, Any]],
         ctx: RunContext,
     ) -> list[Image]:
-        encoder = chain.encoder
-        label = self.registry.label
-        encoder_ctx = replace(ctx, dtype=ENCODER_DTYPE)
         values = []
         for index, samples in enumerate(sources):
-            ctx.report(index, len(sources), f"encoding with {encoder.id}")
-            with self._blame(encoder):
-                values.append(encoder.encode(samples, params[encoder.id], encoder_ctx))
-            encoder.output_space.check(values[-1], label(encoder), "output")
+            ctx.report(index, len(sources), f"encoding with {chain.encoder.id}")
+            values.append(self.encode(chain, samples, params, ctx))
         value = values[0] if len(values) == 1 else mix_embeddings(values, shares)
-        if encoder.needs_torch and ctx.dtype != ENCODER_DTYPE:  # a numpy encoder's value is converted by its reader
+        images = self.paint(chain, self.adapt(chain, value, params, ctx), params, ctx)
+        ctx.report(1, 1, "done")
+        return images
+
+    # The three stages of a run, each checking the values at its joints and naming the plugin of a bug: the
+    # engine runs them for still images, a frame stream once per video frame. ``params`` is by component id.
+
+    def encode(self, chain: Chain, samples: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> Any:
+        """The encoder's value for ``samples`` (as :meth:`Encoder.read` gives them), run in float32."""
+        encoder = chain.encoder
+        with self._blame(encoder):
+            value = encoder.encode(samples, params[encoder.id], replace(ctx, dtype=ENCODER_DTYPE))
+        encoder.output_space.check(value, self.registry.label(encoder), "output")
+        return value
+
+    def adapt(self, chain: Chain, value: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> Any:
+        """An encoder's ``value`` in the chain's dtype, carried through every adapter."""
+        label = self.registry.label
+        if chain.encoder.needs_torch and ctx.dtype != ENCODER_DTYPE:  # a numpy value is converted by its reader
             value = value.to(ctx.torch_dtype)
         for adapter in chain.adapters:
             ctx.report(0, 1, f"adapting with {adapter.id}")
@@ -330,26 +355,26 @@ class Engine:
             with self._blame(adapter):
                 value = adapter.adapt(value, params[adapter.id], ctx)
             adapter.output_space.check(value, label(adapter), "output")
+        return value
+
+    def paint(self, chain: Chain, value: Any, params: Mapping[str, Mapping[str, Any]], ctx: RunContext) -> list[Image]:
+        """The generator's RGB images for ``value``, one per seed of ``ctx``."""
         generator = chain.generator
-        generator.input_space.check(value, label(generator), "input")
+        generator.input_space.check(value, self.registry.label(generator), "input")
         with self._blame(generator):
             images = generator.generate(value, params[generator.id], ctx)
-        _check_images(images, len(ctx.seeds), label(generator))
-        ctx.report(1, 1, "done")
+        _check_images(images, len(ctx.seeds), self.registry.label(generator))
         return [image.convert("RGB") for image in images]
 
     def _plan(self, request: GenerationRequest) -> tuple[Chain, dict[str, dict[str, Any]], str, str]:
         chain = parse_chain(request.chain, self.registry)
-        params = self._resolve(chain, request.params)
+        params = self.resolve_params(chain, request.params)
         if request.n < 1:
             raise ParamError(f"-n {request.n} asks for no images; use 1 or more.")
         check_seed(request.seed)
         check_seed(request.seed + request.n - 1, f"The last seed (seed {request.seed} + {request.n - 1})")
         _check_mix_shares(request.mix)
-        if not any(component.needs_torch for component in chain.components):
-            return chain, params, "cpu", "float32"  # numpy all the way: no torch import, no device to choose
-        device = pick_device(request.device)
-        return chain, params, device, request.dtype or default_dtype(device)
+        return chain, params, *chain_device(chain, request.device, request.dtype)
 
     @contextmanager
     def _blame(self, component: Component) -> Iterator[None]:
@@ -374,7 +399,12 @@ class Engine:
                 "author with the traceback."
             ) from error
 
-    def _resolve(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    def resolve_params(self, chain: Chain, given: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every component's parameters: ``given`` (by component id, then name) validated, defaults filled.
+
+        Raises:
+            ParamError: For a component outside the chain, an unknown name or an invalid value.
+        """
         ids = {component.id for component in chain.components}
         unknown = sorted(set(given) - ids)
         if unknown:
@@ -383,6 +413,11 @@ class Engine:
             component.id: resolve_params(component.params, given.get(component.id, {}), component.id)
             for component in chain.components
         }
+
+    def load_chain(self, chain: Chain, device: str, dtype: str) -> None:
+        """Load every component of ``chain`` on ``device`` (its encoder in float32); they are kept for the next run."""
+        for component in chain.components:
+            self._load(component, device, ENCODER_DTYPE if component is chain.encoder else dtype)
 
     def _load(self, component: Component, device: str, dtype: str) -> None:
         key = (component.kind, component.id)

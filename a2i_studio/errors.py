@@ -25,6 +25,7 @@ __all__ = [
     "PluginBug",
     "PluginError",
     "ShapeError",
+    "VideoError",
     "WeightsMissing",
 ]
 
@@ -79,6 +80,10 @@ class GalleryError(A2IError):
 
 class OutOfMemory(A2IError):
     """The device ran out of memory while running a chain."""
+
+
+class VideoError(A2IError):
+    """A video could not be written, read back or rendered again."""
 
 
 class Cancelled(A2IError):

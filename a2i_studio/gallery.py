@@ -40,7 +40,10 @@ from a2i_studio.recipes import RECIPE_KEY, check_recipe, read_recipe, recipe_key
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-__all__ = ["RECIPE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe", "recipe_key"]
+__all__ = ["RECIPE_KEY", "VIDEO_FILE_KEY", "Gallery", "GalleryItem", "RebuildReport", "read_recipe", "recipe_key"]
+
+VIDEO_FILE_KEY = "video_file"
+"""Recipe key of a video's poster: where the video file is."""
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,12 @@ class GalleryItem:
     seed: int
     starred: bool
     recipe: dict[str, Any]
+
+    @property
+    def video(self) -> Path | None:
+        """The video this item stands for (the PNG is its poster frame), or ``None`` for an image."""
+        video_file = self.recipe.get(VIDEO_FILE_KEY)
+        return Path(video_file) if video_file else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +149,17 @@ class Gallery:
                 path.unlink()
             raise self._index_error(error) from None
         return item
+
+    def add_video(self, poster: Image, recipe: dict[str, Any], video: Path) -> GalleryItem:
+        """Put a rendered video in the gallery beside the images: its poster frame, with its recipe and path.
+
+        The poster is a gallery PNG like any other (written atomically, indexed, filtered by
+        clip and chain, rebuilt from the PNGs alone); the video stays where it was written.
+
+        Raises:
+            GalleryError: If the disk is full or the folder is not writable; nothing is left behind.
+        """
+        return self.add(poster, {**recipe, VIDEO_FILE_KEY: str(Path(video).resolve())})
 
     def items(
         self,

@@ -57,6 +57,7 @@ class AeganGenerator(Generator):
                   suffixes=(".safetensors",)),
     )
     weights = (BUNDLED,)
+    continuity = ("fixed", "drift")
 
     def __init__(self) -> None:
         self._nets: dict[str, NumpyAegan] = {}
@@ -75,8 +76,11 @@ class AeganGenerator(Generator):
         from PIL import Image
 
         net = self._net(params["checkpoint"])
-        # 1. One noise vector per seed, so image i depends on seeds[i] alone.
-        noise = np.stack([rng.standard_normal(value.shape[-1], dtype=np.float32) for rng in ctx.numpy_generators()])
+        # 1. One noise vector per seed, so image i depends on seeds[i] alone; a video frame may bring its own.
+        if ctx.frame is not None and ctx.frame.noise is not None:
+            noise = np.asarray(ctx.frame.noise, dtype=np.float32)[None]
+        else:
+            noise = np.stack([self.draw_noise(seed, params, ctx) for seed in ctx.seeds])
         features = np.broadcast_to(np.asarray(value, dtype=np.float32), noise.shape)
         # 2. Run the network and turn [-1, 1] arrays into 8-bit pictures.
         images = net(features, noise * np.float32(params["variation"]))
@@ -86,6 +90,14 @@ class AeganGenerator(Generator):
             size = int(params["size"])
             pictures = [picture.resize((size, size), Image.Resampling.BICUBIC) for picture in pictures]
         return pictures
+
+    def draw_noise(self, seed: int, params: Mapping[str, Any], ctx: RunContext) -> np.ndarray:
+        """The noise added to the normalised features for ``seed`` (before ``variation`` scales it)."""
+        import numpy as np
+
+        size = MFCC_SUMMARY.shape[0]
+        assert size is not None  # the space has a fixed shape
+        return np.random.default_rng(seed).standard_normal(size, dtype=np.float32)
 
     def _net(self, checkpoint: str) -> NumpyAegan:
         net = self._nets.get(checkpoint)

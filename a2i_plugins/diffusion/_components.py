@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from a2i_plugins.diffusion.families import LCM_LORA, SD3, SD15, SD15_LCM, SD21, SD_TURBO, Family
 from a2i_plugins.diffusion.pipelines import PipelineGenerator, pipeline_params, scheduler_param
@@ -59,6 +59,7 @@ class DiffusionGenerator(PipelineGenerator, TextEncoding):
     """
 
     version = "1"
+    continuity: ClassVar[tuple[str, ...]] = ("fixed", "drift", "previous")
 
     def load_pipeline(self, source: Path, device: str, dtype: torch.dtype, cpu_offload: bool) -> LoadedPipeline:
         from a2i_plugins.diffusion.loading import load_pipeline
@@ -69,6 +70,15 @@ class DiffusionGenerator(PipelineGenerator, TextEncoding):
         from a2i_plugins.diffusion.sampling import run
 
         return run(self.pipeline(params, ctx), self.family, value, params, ctx)
+
+    def draw_noise(self, seed: int, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """The starting latents of ``seed`` (on the CPU), as :meth:`generate` draws them."""
+        import torch
+
+        from a2i_plugins.diffusion.sampling import latent_shape
+
+        shape = latent_shape(self.pipeline(params, ctx), self.family, params)
+        return torch.randn(shape, generator=torch.Generator(device="cpu").manual_seed(seed), dtype=torch.float32)
 
     def encode_text(self, text: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
         """``text`` encoded by the model's own text encoder(s), as a value of :attr:`input_space` on the CPU.
@@ -120,6 +130,7 @@ class StableDiffusion3Generator(DiffusionGenerator):
     name = "Stable Diffusion 3 Medium"
     description = "Stable Diffusion 3 from pooled 2048 + 333 x 4096 text embeddings; LoRA, live preview."
     input_space = SD3_TEXT
+    continuity = ("fixed", "drift")  # its flow-matching transformer has no image-to-image loop here
     params = _params(SD3, schedulers=False)
     weights = (SD3.weights,)
 

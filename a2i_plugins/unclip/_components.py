@@ -50,6 +50,7 @@ class UnclipGenerator(PipelineGenerator):
     )
     weights = (UNCLIP.weights,)
     family = UNCLIP
+    continuity = ("fixed", "drift", "previous")
 
     def load_pipeline(self, source: Path, device: str, dtype: torch.dtype, cpu_offload: bool) -> LoadedPipeline:
         from a2i_plugins.unclip._loading import load_unclip
@@ -60,3 +61,12 @@ class UnclipGenerator(PipelineGenerator):
         from a2i_plugins.unclip._sampling import run
 
         return run(self.pipeline(params, ctx), value, params, ctx)
+
+    def draw_noise(self, seed: int, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """The starting latents of ``seed`` (on the CPU), as :meth:`generate` draws them."""
+        import torch
+
+        from a2i_plugins.unclip._sampling import latent_shape
+
+        shape = latent_shape(self.pipeline(params, ctx), params)
+        return torch.randn(shape, generator=torch.Generator(device="cpu").manual_seed(seed), dtype=torch.float32)

@@ -14,12 +14,12 @@ from typing import Any
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from a2i_plugins.diffusion.sampling import latents_to_preview
+from a2i_plugins.diffusion.sampling import denoise_from, latents_to_preview
 from a2i_plugins.unclip._family import UNCLIP
 from a2i_studio.core import RunContext, mix_embeddings
 from a2i_studio.errors import ParamError
 
-__all__ = ["encode_image", "image_embedding", "run", "text_embeddings"]
+__all__ = ["encode_image", "image_embedding", "latent_shape", "run", "text_embeddings"]
 
 
 def encode_image(pipeline: Any, image: Image.Image) -> torch.Tensor:
@@ -68,8 +68,17 @@ def text_embeddings(pipeline: Any, params: Mapping[str, Any]) -> tuple[torch.Ten
     return prompt_embeds, negative
 
 
+def latent_shape(pipeline: Any, params: Mapping[str, Any]) -> tuple[int, int, int, int]:
+    """The shape of one image's starting latents, ``[1, channels, height / f, width / f]``."""
+    scale = pipeline.vae_scale_factor
+    return (1, pipeline.unet.config.in_channels, params["height"] // scale, params["width"] // scale)
+
+
 def run(pipeline: Any, value: torch.Tensor, params: Mapping[str, Any], ctx: RunContext) -> list[Image.Image]:
     """Make one image per seed of ``ctx``, reporting every model call and honouring cancel.
+
+    A video frame (``ctx.frame``) may bring its own starting noise (``drift``) or the
+    previous frame to start from (``previous``).
 
     Raises:
         ParamError: If width or height is not a multiple of the VAE's scale factor, or the image is unreadable.
@@ -87,11 +96,24 @@ def run(pipeline: Any, value: torch.Tensor, params: Mapping[str, Any], ctx: RunC
     pipeline.scheduler.set_timesteps(steps)
     calls = len(pipeline.scheduler.timesteps)  # a multistep sampler may call the U-Net more than `steps` times
     total = calls * len(ctx.seeds)
-    shape = (1, pipeline.unet.config.in_channels, height // scale, width // scale)
+    shape = latent_shape(pipeline, params)
+    frame = ctx.frame
     images = []
     for index, generator in enumerate(ctx.cpu_generators()):
-        # 2. Draw the starting noise on the CPU, so a seed gives the same image on any device.
+        if frame is not None and frame.previous is not None:  # a video frame that starts from the one before
+            with torch.inference_mode():
+                labels = pipeline.noise_image_embeddings(embeds, params["noise_level"], generator=generator)
+            images.append(denoise_from(
+                pipeline, frame.previous.resize((width, height)), strength=frame.strength, steps=steps,
+                guidance=params["guidance"], text=prompt_embeds, negative=negative_embeds, generator=generator,
+                ctx=ctx, family=UNCLIP, preview_every=every, class_labels=labels,
+            ))
+            continue
+        # 2. Draw the starting noise on the CPU, so a seed gives the same image on any device; a video frame's
+        # own draw takes its place (the generator has still moved past it, for the embedding's noise).
         latents = torch.randn(shape, generator=generator, dtype=torch.float32)
+        if frame is not None and frame.noise is not None:
+            latents = frame.noise.reshape(shape)
         calls_done = [0]
 
         def on_step(step: int, timestep: Any, step_latents: torch.Tensor, index: int = index,

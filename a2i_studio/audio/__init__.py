@@ -12,6 +12,8 @@ The heavier parts are submodules that callers import when they need them:
 - :mod:`a2i_studio.audio.peaks`: the min/max/RMS pyramid behind the timeline.
 - :mod:`a2i_studio.audio.tiles`: spectrogram tiles for the visible range.
 - :mod:`a2i_studio.audio.live`: recording and playback through sounddevice.
+- :mod:`a2i_studio.audio.envelopes`: loudness, onset, beat and band envelopes, onsets,
+  beats and section changes of a clip, for audio-reactive video.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from a2i_studio.audio._errors import (
     TextNotAudio,
     TruncatedAudio,
 )
-from a2i_studio.audio._load import AudioLevels, load, measure_levels, probe
+from a2i_studio.audio._load import AudioLevels, load, measure_levels, probe, stream
 from a2i_studio.audio._resample import RESAMPLERS, ResamplerName, SampleType, resample
 from a2i_studio.errors import AudioError
 
@@ -65,4 +67,5 @@ __all__ = [
     "pad_to",
     "probe",
     "resample",
+    "stream",
 ]

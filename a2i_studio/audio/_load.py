@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +12,10 @@ import numpy as np
 
 from a2i_studio.audio._clip import MAX_SECONDS, AudioInfo, Clip, format_seconds
 from a2i_studio.audio._errors import AudioRangeError, AudioTooLong, EmptyAudio, InvalidSamples
-from a2i_studio.audio._readers import open_reader
+from a2i_studio.audio._readers import Reader, open_reader
 from a2i_studio.audio._resample import ResamplerName, SampleType, open_stream
 
-__all__ = ["SILENCE_PEAK", "AudioLevels", "load", "measure_levels", "probe"]
+__all__ = ["SILENCE_PEAK", "AudioLevels", "load", "measure_levels", "probe", "stream"]
 
 SILENCE_PEAK = 2.0**-15
 """Peak at or below which a clip counts as silent: one step of 16-bit audio (-90.3 dBFS)."""
@@ -86,48 +87,122 @@ def load(
     with open_reader(Path(path)) as reader:
         info = reader.info
         first, last = _frame_range(info, start, end)
-        if channel is not None and not 0 <= channel < info.channels:
-            raise AudioRangeError(
-                f"Channel {channel} does not exist in {info.path.name}, which has {info.channels} channel(s):"
-                f" choose a channel from 0 to {info.channels - 1}."
-            )
+        _check_channel(info, channel)
         _check_length(info, (last - first) / info.sample_rate, max_duration, whole=start is None and end is None)
         rate = info.sample_rate if sample_rate is None else sample_rate
-        # A streaming resampler gives the same samples as resampling the whole
-        # signal at once, and never holds the full-rate signal in memory.
-        stream = None
-        if rate != info.sample_rate:
-            stream = open_stream(resampler, info.sample_rate, rate, info.channels if keep_channels else None, dtype)
-        parts = []
-        position = first
-        peak = 0.0
-        for block in reader.blocks(first, last):
-            if keep_channels:
-                part = block.astype(dtype)
-            elif channel is not None:
-                part = block[:, channel].astype(dtype)
-            else:
-                # A matrix-vector product mixes down several times faster than block.mean(axis=1).
-                part = block.astype(dtype, copy=False) @ np.full(info.channels, 1.0 / info.channels, dtype=dtype)
-            # max and min propagate NaN and reach infinity, so they find bad samples and the peak at once.
-            highest, lowest = float(part.max()), float(part.min())
-            if not (math.isfinite(highest) and math.isfinite(lowest)):
-                bad = np.isfinite(part).all(axis=-1) if part.ndim == 2 else np.isfinite(part)
-                raise _invalid(info, position + int(np.argmin(bad)))
-            peak = max(peak, highest, -lowest)
-            position += block.shape[0]
-            parts.append(part if stream is None else stream.resample_chunk(part))
-    if position == first:
+        levels = _Peak()
+        parts = list(_decoded_blocks(reader, first, last, rate, resampler, channel, keep_channels, dtype, levels))
+    if not parts:
         raise EmptyAudio(f"{info.path.name} contains no samples: record or export the sound again.")
-    if stream is not None:
-        parts.append(stream.resample_chunk(np.zeros((0, *parts[0].shape[1:]), dtype), last=True))
     samples = np.concatenate(parts)
     if keep_channels:
         samples = np.ascontiguousarray(samples.T)
     warnings = []
-    if peak <= SILENCE_PEAK:
+    if levels.peak <= SILENCE_PEAK:
         warnings.append(f"{info.path.name} is silent (peak below -90 dBFS): the images will not reflect any sound.")
     return Clip(samples=samples, sample_rate=rate, path=info.path, start=first / info.sample_rate, warnings=warnings)
+
+
+def stream(
+    path: str | os.PathLike[str],
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    sample_rate: int | None = None,
+    resampler: ResamplerName = "soxr",
+    keep_channels: bool = False,
+    dtype: SampleType = "float32",
+) -> Generator[np.ndarray, None, None]:
+    """Decode a file, or the part from ``start`` to ``end``, block by block.
+
+    The same samples as :func:`load` (mixing, resampling and checks included),
+    handed out as they are decoded, so a render of an hour-long track never
+    holds more than a block of it. The file is checked and opened before the
+    first block is asked for, so a bad file or range fails at the call.
+
+    Args:
+        path: Any file :func:`load` accepts.
+        start: Seconds into the file where the stream begins (default 0).
+        end: Seconds into the file where it ends (default: the end).
+        sample_rate: Resample to this rate (``None`` keeps the file's rate).
+        resampler: How, as for :func:`load`.
+        keep_channels: Blocks of shape ``(frames, channels)`` instead of mono ``(frames,)``.
+        dtype: The blocks' dtype, as for :func:`load`.
+
+    Returns:
+        A generator of blocks; close it (or exhaust it) to release the file.
+
+    Raises:
+        AudioRangeError: ``start`` or ``end`` lies outside the file.
+        InvalidSamples: While iterating, at the first NaN or infinite sample.
+        AudioError: Another subclass when the file itself cannot be read.
+    """
+    reader = open_reader(Path(path))
+    try:
+        first, last = _frame_range(reader.info, start, end)
+    except BaseException:
+        reader.close()
+        raise
+    rate = reader.info.sample_rate if sample_rate is None else sample_rate
+    return _closing(reader, _decoded_blocks(reader, first, last, rate, resampler, None, keep_channels, dtype, _Peak()))
+
+
+class _Peak:
+    """The largest absolute sample seen so far (for the silence warning)."""
+
+    peak = 0.0
+
+
+def _decoded_blocks(
+    reader: Reader,
+    first: int,
+    last: int,
+    rate: int,
+    resampler: ResamplerName,
+    channel: int | None,
+    keep_channels: bool,
+    dtype: SampleType,
+    levels: _Peak,
+) -> Iterator[np.ndarray]:
+    """Frames ``first`` to ``last`` mixed (or picked) and resampled to ``rate``, checked for NaN, block by block."""
+    info = reader.info
+    # A streaming resampler gives the same samples as resampling the whole
+    # signal at once, and never holds the full-rate signal in memory.
+    resampling = None
+    if rate != info.sample_rate:
+        resampling = open_stream(resampler, info.sample_rate, rate, info.channels if keep_channels else None, dtype)
+    position = first
+    shape: tuple[int, ...] = (0, info.channels) if keep_channels else (0,)
+    for block in reader.blocks(first, last):
+        if keep_channels:
+            part = block.astype(dtype)
+        elif channel is not None:
+            part = block[:, channel].astype(dtype)
+        else:
+            # A matrix-vector product mixes down several times faster than block.mean(axis=1).
+            part = block.astype(dtype, copy=False) @ np.full(info.channels, 1.0 / info.channels, dtype=dtype)
+        # max and min propagate NaN and reach infinity, so they find bad samples and the peak at once.
+        highest, lowest = float(part.max()), float(part.min())
+        if not (math.isfinite(highest) and math.isfinite(lowest)):
+            bad = np.isfinite(part).all(axis=-1) if part.ndim == 2 else np.isfinite(part)
+            raise _invalid(info, position + int(np.argmin(bad)))
+        levels.peak = max(levels.peak, highest, -lowest)
+        position += block.shape[0]
+        if resampling is None:
+            yield part
+        else:
+            resampled = resampling.resample_chunk(part)
+            if resampled.shape[0]:
+                yield resampled
+    if resampling is not None and position > first:
+        tail = resampling.resample_chunk(np.zeros(shape, dtype), last=True)
+        if tail.shape[0]:
+            yield tail
+
+
+def _closing(reader: Reader, blocks: Iterator[np.ndarray]) -> Generator[np.ndarray, None, None]:
+    with reader:
+        yield from blocks
 
 
 @dataclass(frozen=True)
@@ -180,6 +255,14 @@ def _invalid(info: AudioInfo, frame: int) -> InvalidSamples:
         f"{info.path.name} contains invalid samples (NaN or infinity) at"
         f" {format_seconds(frame / info.sample_rate)}: re-export it from your audio editor."
     )
+
+
+def _check_channel(info: AudioInfo, channel: int | None) -> None:
+    if channel is not None and not 0 <= channel < info.channels:
+        raise AudioRangeError(
+            f"Channel {channel} does not exist in {info.path.name}, which has {info.channels} channel(s):"
+            f" choose a channel from 0 to {info.channels - 1}."
+        )
 
 
 def _dbfs(amplitude: float) -> float:

@@ -27,6 +27,7 @@ from a2i_studio.cli import (
     _gui,
     _models,
     _plugins,
+    _render,
     _train,
 )
 from a2i_studio.cli._common import UsageError, log_traceback
@@ -37,7 +38,7 @@ __all__ = ["build_parser", "command_usages", "main"]
 _USAGE_WIDTH = 100
 _MESSAGE_WIDTH = 300
 """An unexpected error's message is cut here: some libraries put a page of advice in theirs."""
-_GROUPS = (_generate, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui)
+_GROUPS = (_generate, _render, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui)
 
 
 class _Formatter(argparse.HelpFormatter):

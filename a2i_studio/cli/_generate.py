@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from a2i_studio.cli._common import load_plugins, parse_param_options, print_json, progress_bar
+from a2i_studio.cli._render import rerun_video
 from a2i_studio.errors import ParamError
 
 __all__ = ["register"]
@@ -39,11 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     generate.add_argument("--json", action="store_true", help="print results as JSON")
     generate.set_defaults(func=_run_generate)
 
-    rerun = subparsers.add_parser("rerun", help="reproduce an image from the recipe inside it")
-    rerun.add_argument("image", type=Path, metavar="IMAGE.png")
+    rerun = subparsers.add_parser("rerun", help="reproduce an image or a video from the recipe inside it")
+    rerun.add_argument("image", type=Path, metavar="IMAGE.png|VIDEO")
     rerun.add_argument("--audio", type=Path, default=None, help="the source audio, if it moved")
     rerun.add_argument("--device", default=None, help="override the recorded device")
-    rerun.add_argument("--out", type=Path, default=None, metavar="DIR", help="also copy the image to DIR")
+    rerun.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="also copy the image to DIR; a video is written there (default: beside it, NAME-rerun)")
     rerun.add_argument("--json", action="store_true", help="print the result as JSON")
     rerun.set_defaults(func=_run_rerun)
 
@@ -91,9 +93,15 @@ def _run_rerun(args: argparse.Namespace) -> int:
     from PIL import Image, ImageChops
 
     from a2i_studio.engine import Engine, request_from_recipe
+    from a2i_studio.frames import is_video
     from a2i_studio.gallery import Gallery, read_recipe
 
-    request = request_from_recipe(read_recipe(args.image), args.audio, source=args.image.name)
+    if is_video(args.image):
+        return rerun_video(args)
+    recipe = read_recipe(args.image)
+    if "video" in recipe:  # a video's poster in the gallery: render the video again
+        return rerun_video(args)
+    request = request_from_recipe(recipe, args.audio, source=args.image.name)
     if args.device is not None:
         request = dataclasses.replace(request, device=args.device)
     manager = load_plugins(args)

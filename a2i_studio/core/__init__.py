@@ -20,6 +20,7 @@ from a2i_studio.core._components import (
     WeightExtractor,
     WeightSpec,
 )
+from a2i_studio.core._continuity import CONTINUITY_MODES, FrameHints
 from a2i_studio.core._events import (
     CheckpointEvent,
     EvaluationEvent,
@@ -59,6 +60,7 @@ __all__ = [
     "CHAIN_KINDS",
     "CLIP_TEXT_SD15",
     "CLIP_TEXT_SD21",
+    "CONTINUITY_MODES",
     "CORE",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
@@ -77,6 +79,7 @@ __all__ = [
     "Encoder",
     "EvaluationEvent",
     "FloatParam",
+    "FrameHints",
     "Generator",
     "IntParam",
     "Licence",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from a2i_studio.core._continuity import FrameHints
 from a2i_studio.core._params import Param
 from a2i_studio.core._spaces import Space
 from a2i_studio.errors import Cancelled
@@ -121,6 +122,8 @@ class RunContext:
             so a single image is reproduced by running again with ``[seeds[i]]``.
         progress: Called with :class:`Progress`; may be ``None``.
         cancel: Checked by :meth:`report`; components doing long loops call :meth:`report`.
+        frame: Set when the run makes one frame of a video: what keeps it with its
+            neighbours (see :mod:`a2i_studio.core._continuity`); ``None`` for a still image.
     """
 
     device: str
@@ -128,6 +131,7 @@ class RunContext:
     seeds: tuple[int, ...]
     progress: ProgressCallback | None = None
     cancel: CancelToken | None = None
+    frame: FrameHints | None = None
 
     def report(self, step: int, total: int, stage: str = "", preview: Image | None = None) -> None:
         """Report progress and stop here with ``Cancelled`` if the user cancelled."""
@@ -286,6 +290,22 @@ class Generator(Component):
 
     def generate(self, value: Any, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
         """Make one image per seed in ``ctx.seeds``; image ``i`` depends only on ``seeds[i]``."""
+        raise NotImplementedError
+
+    # -- video frames (see a2i_studio.core._continuity) --------------------------------------------
+
+    continuity: ClassVar[tuple[str, ...]] = ("fixed",)
+    """The continuity modes the generator honours: ``fixed`` always; add ``drift`` (take
+    ``ctx.frame.noise``, implement :meth:`draw_noise`) and ``previous`` (start from
+    ``ctx.frame.previous`` at ``ctx.frame.strength``) when :meth:`generate` does."""
+
+    def draw_noise(self, seed: int, params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """The random draw :meth:`generate` would start from for ``seed`` (``drift`` generators only).
+
+        The frame stream interpolates between the draws of two seeds and hands the
+        result back in ``ctx.frame.noise``; ``generate`` given this method's own draw
+        must make the same image as ``generate`` given the seed alone.
+        """
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:

@@ -145,11 +145,12 @@ class GalleryModel(QAbstractListModel):
         """Caption, thumbnail, tooltip or the item itself (:data:`ITEM_ROLE`)."""
         item = self.items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{'★ ' if item.starred else ''}seed {item.seed}"
+            return f"{'★ ' if item.starred else ''}{'▶ video · ' if item.video else ''}seed {item.seed}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(str(item.path))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.audio_name}\n{item.chain}\nseed {item.seed}\n{item.created}"
+            video = f"\nvideo: {item.video}" if item.video else ""
+            return f"{item.audio_name}\n{item.chain}\nseed {item.seed}\n{item.created}{video}"
         if role == ITEM_ROLE:
             return item
         if role == Qt.ItemDataRole.SizeHintRole:

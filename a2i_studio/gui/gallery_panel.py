@@ -77,6 +77,7 @@ class GalleryPanel(QWidget):
         rerun_requested: ``(recipe, new_seed)``: queue the recipe again, with its seed or a new one.
         use_settings_requested: ``recipe``: show its clip, segment, chain, parameters and seed for editing.
         play_requested: ``recipe``: play the segment the image was made from.
+        video_requested: ``Path``: play the video a video's poster stands for.
         failed: ``(error, context)``.
         deleted: An image was deleted (the window offers Undo).
     """
@@ -84,6 +85,7 @@ class GalleryPanel(QWidget):
     rerun_requested = Signal(object, bool)
     use_settings_requested = Signal(object)
     play_requested = Signal(object)
+    video_requested = Signal(object)
     failed = Signal(object, str)
     deleted = Signal()
 
@@ -246,12 +248,19 @@ class GalleryPanel(QWidget):
             self.recipe.setPlainText("")
             return
         self.buttons["star"].setText("☆ Unstar" if item.starred else "★ Star")
+        # A video's poster plays the video; re-running it as a still would make something else.
+        self.buttons["play"].setText("▶ Play video" if item.video else "▶ Play segment")
+        for key in ("rerun", "reseed"):
+            self.buttons[key].setEnabled(item.video is None)
         self.image.setPixmap(QPixmap(str(item.path)))
         self.recipe.setPlainText(json.dumps(item.recipe, indent=2, sort_keys=True))
 
     def _on_play_clicked(self) -> None:
         if (item := self._current()) is not None:
-            self.play_requested.emit(item.recipe)
+            if item.video is not None:
+                self.video_requested.emit(item.video)
+            else:
+                self.play_requested.emit(item.recipe)
 
     def _on_rerun_clicked(self) -> None:
         for item in self.selected_items():

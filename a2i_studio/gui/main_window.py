@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
@@ -373,8 +373,13 @@ class MainWindow(QMainWindow):
             ("train_adapter", lambda: tools.open_adapter_wizard()),
             ("train_lora", tools.open_lora_wizard),
             ("welcome", tools.open_welcome),
+            ("render_video", lambda: tools.open_render_video(self.timeline, self.settings)),
         ):
             actions[key].triggered.connect(slot)
+        timeline.addAction(actions["render_video"])  # also on the timeline's right-click menu
+        timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.gallery_panel.video_requested.connect(tools.open_video)
+        tools.gallery_changed.connect(self.gallery_panel.model.reload)
         menus.enable_view_actions(actions)
 
     def _on_recent_added(self, paths: list[Path]) -> None:

@@ -8,6 +8,8 @@ without a cycle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl, Signal
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from a2i_studio.gui.jobs import JobQueue
     from a2i_studio.gui.library import LibraryPanel
     from a2i_studio.gui.notices import NoticeBar
+    from a2i_studio.gui.timeline import Timeline
 
 __all__ = ["ToolDialogs"]
 
@@ -41,6 +44,7 @@ class ToolDialogs(QObject):
         settings_saved: ``dict``: the Settings dialog saved new settings.
         models_changed: ``dict``: weights were downloaded or removed (where each weights name is now).
         use_chain_requested: ``str``: a wizard made a component; load the plugins again and select this chain.
+        gallery_changed: Something was added to the gallery outside the job queue (a rendered video).
 
     Attributes:
         dialogs: The open dialog of each kind, by key (``plugins``, ``models``, ``lora``, ...).
@@ -49,6 +53,7 @@ class ToolDialogs(QObject):
     settings_saved = Signal(dict)
     models_changed = Signal(dict)
     use_chain_requested = Signal(str)
+    gallery_changed = Signal()
 
     def __init__(self, parent: QWidget, notices: NoticeBar, library: LibraryPanel) -> None:
         super().__init__(parent)
@@ -175,6 +180,39 @@ class ToolDialogs(QObject):
         dialog = AuditionDialog(jobs, panel.chains, clips, params_for, backend.gallery, self._window)
         dialog.failed.connect(self._notices.show_error)
         self.show("audition", dialog)
+
+    def open_render_video(self, timeline: Timeline | None, settings: Mapping[str, Any]) -> None:
+        """Generate > Render selection as video: the chain panel's chain over the timeline's selection."""
+        from a2i_studio.gui.render_dialog import RenderDialog
+
+        panel, backend = self._chain_panel, self._backend
+        info = self._library.current()
+        selection = timeline.selection() if timeline is not None else None
+        chain = panel.current_chain() if panel is not None else None
+        if backend is None or panel is None or chain is None:
+            self._notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
+            return
+        if info is None or selection is None:
+            self._notices.show_notice("Open or drop a clip first, then select the part to render.", "warning")
+            return
+        dialog = RenderDialog(
+            backend.plugins.registry, chain, info.path, *selection, params=panel.params(), seed=panel.take_seed(),
+            gallery_root=backend.gallery.root, device=settings.get("device", "auto"),
+            precision=settings.get("precision", "auto"), timeline=timeline, parent=self._window,
+        )
+        dialog.rendered.connect(lambda _result: self.gallery_changed.emit())
+        dialog.failed.connect(self._notices.show_error)
+        self.show("render", dialog)
+
+    def open_video(self, path: Path) -> None:
+        """Play a rendered video from the gallery."""
+        from a2i_studio.gui.video_player import VideoDialog
+
+        dialog = VideoDialog(path, self._window)
+        dialog.player.failed.connect(self._notices.show_error)
+        dialog.player.notice.connect(self._notices.show_notice)
+        self.show("video", dialog)
+        dialog.player.play()
 
     def open_settings(self) -> None:
         """Tools > Settings; saving emits :attr:`settings_saved`."""

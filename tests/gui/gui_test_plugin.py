@@ -3,10 +3,14 @@
 ``slow-gen`` takes 40 steps of 25 ms with a preview at each, so a test can
 cancel it mid-run; ``oom-gen`` runs out of memory the way torch does;
 ``crash-gen`` has a bug; ``weighty-gen`` needs weights nobody downloaded.
+With ``GUI_TEST_SIGKILL_ON_CALL=K`` in the environment, ``slow-gen`` kills its own
+process with SIGKILL halfway through its K-th call: a crash at a known point.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from typing import Any
 
@@ -26,11 +30,16 @@ class SlowGenerator(Generator):
     description = "Takes about a second; for cancelling."
     input_space = TOY
     params = (IntParam("steps", 40, "steps of 25 ms", minimum=1, maximum=400),)
+    calls = 0
 
     def generate(self, value: Any, params: Any, ctx: Any) -> list[Any]:
         from PIL import Image
 
+        SlowGenerator.calls += 1
+        kill_on = int(os.environ.get("GUI_TEST_SIGKILL_ON_CALL", "0"))
         for step in range(params["steps"]):
+            if SlowGenerator.calls == kill_on and step == params["steps"] // 2:
+                os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(0.025)
             ctx.report(step + 1, params["steps"], "slowly", Image.new("RGB", (16, 16), (step * 6, 0, 0)))
         return [Image.new("RGB", (32, 32), (seed % 256, 128, 128)) for seed in ctx.seeds]
