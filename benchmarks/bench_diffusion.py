@@ -168,11 +168,12 @@ def _few_step_end_to_end(size: int, device: str, repeats: int) -> None:
     from a2i_plugins.diffusion.sampling import run
     from a2i_studio.core import RunContext
 
-    pipeline = build_pipeline(device, torch.float16)
+    dtype = torch.float16 if device.startswith("cuda") else torch.float32
+    pipeline = build_pipeline(device, dtype)
     apply = {"width": size, "height": size, "prompt": "", "prompt_weight": 0.0, "negative_prompt": "",
              "preview_every": 0}
     embeds = torch.randn(77, 768, generator=torch.Generator().manual_seed(0))
-    ctx = RunContext(device, "float16", (0,))
+    ctx = RunContext(device, str(dtype).removeprefix("torch."), (0,))
     default_scheduler = pipeline.scheduler
     seconds = {}
     seconds["sd15, 25 steps, guidance 7.5"] = _median_seconds(
