@@ -38,6 +38,7 @@ IMAGEBIND_WEIGHTS = WeightSpec(
     description="ImageBind (huge) checkpoint of Meta AI, all modalities; its audio tower is kept on first use",
     url="https://dl.fbaipublicfiles.com/imagebind/imagebind_huge.pth",
     subdir="encoders",
+    size_bytes=4_800_000_000,  # about: all six modalities
 )
 IMAGEBIND_AUDIO_FILE = "imagebind_huge_audio.safetensors"
 """The audio tower alone, written to the models dir's ``encoders/`` from :data:`IMAGEBIND_WEIGHTS`."""
