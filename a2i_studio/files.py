@@ -36,6 +36,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_json",
     "expand_paths",
+    "format_size",
     "is_disk_full",
     "is_stale_temp",
     "regular_file_problem",
@@ -214,6 +215,16 @@ def sha256_file(path: Path, *, max_bytes: int | None = None) -> str:
                 raise ValueError(f"{path} is larger than {max_bytes:,} bytes")
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def format_size(size: int | None) -> str:
+    """``4.3 GB``, ``340.0 MB``, ``12.0 kB`` or ``512 B`` (decimal units, as disks are sold); ``?`` when unknown."""
+    if size is None:
+        return "?"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(size) >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def _process_exists(pid: int) -> bool:

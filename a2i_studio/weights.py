@@ -19,21 +19,19 @@ Core layer: imports core, config and errors only; torch is imported lazily.
 
 from __future__ import annotations
 
-import errno
+import dataclasses
 import json
 import os
 import re
-import urllib.error
-import urllib.request
+import shutil
 import zipfile
 from collections.abc import Mapping
-from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
 from a2i_studio import config
-from a2i_studio.core import Progress, ProgressCallback, WeightSpec
-from a2i_studio.errors import A2IError, CheckpointError, WeightsMissing
+from a2i_studio.core import CancelToken, ProgressCallback, WeightSpec
+from a2i_studio.errors import CheckpointError, WeightsMissing
 from a2i_studio.files import sha256_file
 
 __all__ = [
@@ -46,6 +44,7 @@ __all__ = [
     "load_state_dict",
     "locate",
     "missing_message",
+    "remove",
     "sha256_of",
     "user_path",
     "verify",
@@ -55,9 +54,6 @@ SUBDIRS = ("checkpoints", "loras", "adapters", "encoders")
 """The folders of the models dir."""
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
 """Extensions of pickled torch files, read with ``weights_only=True``."""
-
-_CHUNK = 1 << 16
-_ATTEMPTS = 3
 
 
 def user_path(spec: WeightSpec) -> Path:
@@ -311,159 +307,83 @@ def verify(spec: WeightSpec, explicit: Path | str | None = None) -> Path:
     return path
 
 
-def download(spec: WeightSpec, progress: ProgressCallback | None = None, *, force: bool = False) -> Path:
-    """Fetch ``spec``'s weights unless they are already found (or ``force``).
+def download(
+    spec: WeightSpec,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    force: bool = False,
+) -> Path:
+    """Fetch ``spec``'s weights into the models dir unless they are already found (or ``force``).
 
-    A direct URL goes into the models dir with HTTP Range resume (a ``.part`` file
-    survives a cut connection and the next call continues it) and a checksum
-    check; a Hugging Face repo goes into the Hugging Face cache.
+    A direct URL, or the files of a Hugging Face repository, go to :func:`user_path` through
+    :mod:`a2i_studio.downloads`: HTTP Range resume (a cut connection, a cancel or a crash leaves
+    ``.part`` files the next call continues), a checksum for every file that has one, the free
+    space checked first. A repository's files gather in ``FOLDER.partial`` and are renamed to the
+    folder once all are in, so a half-fetched pipeline is never taken for a whole one.
 
     Raises:
+        Cancelled: If cancelled (what arrived is kept for the next call).
         WeightsMissing: If there is nowhere to download from, or the server has no such file.
-        CheckpointError: If the download has the wrong checksum or format (it is deleted).
-        A2IError: If the connection keeps failing (run again to resume), the Hugging Face hub
-            cannot be reached or refuses (a gated model before its licence is accepted), or the disk is full.
+        CheckpointError: If a download has the wrong checksum or format (it is deleted).
+        A2IError: If the disk lacks the room, the hub cannot be reached or refuses (a gated model before its
+            terms are accepted and a token is stored), or the connection keeps failing.
     """
+    from a2i_studio import downloads
+
     found = None if force else locate(spec)
     if found is not None:
         return found
+    target = user_path(spec)
     if spec.url:
-        target = user_path(spec)
-        _download_url(spec, target, progress)
-        return target
-    if spec.hf_repo:
-        return _download_hf(spec)
-    raise WeightsMissing(f"{spec.name} has no download source; place it at {user_path(spec)} yourself.")
+        # The declared size is a guide only: the server's Content-Length decides when the file is whole.
+        files = [downloads.RemoteFile(spec.url, spec.filename, sha256=spec.sha256)]
+        folder, headers = target.parent, {}
+    elif spec.hf_repo:
+        files = downloads.hub_files(spec.hf_repo, spec.revision, spec.files or (spec.filename,), spec.name)
+        folder = target.with_name(target.name + ".partial") if spec.files else target.parent
+        headers = downloads.hub_headers()
+        if not spec.files:  # one file of the repository, kept under its own name
+            files = [dataclasses.replace(files[0], path=spec.filename)]
+    else:
+        raise WeightsMissing(f"{spec.name} has no download source; place it at {target} yourself.")
+    needed = downloads.remaining_bytes(files, folder) if spec.hf_repo else max((spec.size_bytes or 0) - _part_size(
+        target), 0)
+    downloads.check_free_space(folder, needed, spec.name)
+    downloads.fetch(files, folder, spec.name, progress, cancel, headers)
+    for file in files:
+        path = folder / file.path
+        if path.suffix.lower() in (".safetensors", *PICKLE_SUFFIXES):
+            try:
+                check_format(path)
+            except CheckpointError:
+                path.unlink()
+                raise
+    if spec.files:
+        if target.exists():  # a forced download replaces the old copy
+            shutil.rmtree(target)
+        os.replace(folder, target)
+    return target
 
 
-def _download_hf(spec: WeightSpec) -> Path:
-    import huggingface_hub
-
-    assert spec.hf_repo is not None
-    try:
-        if spec.files:
-            folder = huggingface_hub.snapshot_download(
-                spec.hf_repo, revision=spec.revision, allow_patterns=list(spec.files)
-            )
-            return Path(folder)
-        return Path(huggingface_hub.hf_hub_download(spec.hf_repo, spec.filename, revision=spec.revision))
-    except Exception as error:
-        message = _hub_error_message(spec, error)
-        if message is None:
-            raise
-        raise A2IError(message) from None
-
-
-def _hub_error_message(spec: WeightSpec, error: Exception) -> str | None:
-    """One sentence for an error ``huggingface_hub`` raises when a download cannot be done; ``None`` for a bug.
-
-    Offline (or with ``HF_HUB_OFFLINE=1``) the hub cannot be reached and what is asked is not
-    cached: it raises ``LocalEntryNotFoundError``. Refusals by the server arrive as
-    ``HfHubHTTPError`` subclasses, mapped from the status and the ``X-Error-Code`` header,
-    or, when the hub falls back to the cache and finds nothing there, as the cause of a
-    ``LocalEntryNotFoundError``.
-    """
-    from huggingface_hub import errors as hub
-
-    repo = spec.hf_repo
-    again = f"then run 'a2i models download {spec.name}' again"
-    if isinstance(error, hub.LocalEntryNotFoundError) and isinstance(error.__cause__, hub.HfHubHTTPError):
-        error = error.__cause__  # the hub answered, with an error, and nothing was cached to fall back on
-    if isinstance(error, (hub.LocalEntryNotFoundError, hub.OfflineModeIsEnabled)):
-        return (
-            f"Could not reach huggingface.co to download {spec.name} ({repo}), and it is not in the Hugging Face "
-            f"cache; connect to the internet (and unset HF_HUB_OFFLINE if it is set), {again}."
-        )
-    if isinstance(error, hub.GatedRepoError):
-        return (
-            f"{repo} is a gated model: accept its licence at https://huggingface.co/{repo} and log in with "
-            f"'hf auth login', {again}."
-        )
-    if isinstance(error, hub.RepositoryNotFoundError):
-        return (
-            f"huggingface.co has no repository {repo} that you can see; if it is private or gated, log in with "
-            f"'hf auth login', {again}."
-        )
-    if isinstance(error, (hub.RevisionNotFoundError, hub.RemoteEntryNotFoundError)):
-        return f"{repo} on huggingface.co has no {spec.revision or 'main'} revision with the files {spec.name} needs."
-    if isinstance(error, hub.HfHubHTTPError):
-        status = error.response.status_code
-        if status in (401, 403):
-            return (
-                f"huggingface.co refused the download of {spec.name} ({repo}) with {status}: log in with "
-                f"'hf auth login' as a user with access, {again}."
-            )
-        return f"huggingface.co answered {status} to the download of {spec.name} ({repo}); try again later."
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return (
-            f"The disk is full: {spec.name} did not fit in the Hugging Face cache ({_hub_cache()}); free some "
-            f"space (or move the cache with HF_HUB_CACHE), {again}."
-        )
-    if isinstance(error, OSError) and error.errno is not None:  # the file system refused, not the hub
-        return (
-            f"Could not write {spec.name} into the Hugging Face cache ({_hub_cache()}): {error.strerror}; check "
-            f"that folder (or move the cache with HF_HUB_CACHE), {again}."
-        )
-    return None
-
-
-def _hub_cache() -> str:
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
-
-
-def _download_url(spec: WeightSpec, target: Path, progress: ProgressCallback | None) -> None:
-    assert spec.url is not None
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _part_size(target: Path) -> int:
     part = target.with_name(target.name + ".part")
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            _fetch_into(spec, part, progress)
-            break
-        except urllib.error.HTTPError as error:
-            raise WeightsMissing(
-                f"Downloading {spec.name} from {spec.url} failed with HTTP {error.code} {error.reason}; "
-                f"check the address, or place the file at {target} yourself."
-            ) from None
-        except (urllib.error.URLError, HTTPException, OSError) as error:
-            if attempt == _ATTEMPTS:
-                done = part.stat().st_size if part.exists() else 0
-                raise A2IError(
-                    f"Downloading {spec.name} from {spec.url} stopped at {done} bytes ({error}); "
-                    f"run 'a2i models download {spec.name}' again to resume."
-                ) from None
-    if spec.sha256:
-        actual = sha256_of(part)
-        if not _checksum_matches(spec.sha256, actual):
-            part.unlink()
-            raise CheckpointError(
-                f"The download of {spec.name} has sha256 {actual[:16]}..., not the expected "
-                f"{spec.sha256[:16]}...; it was deleted: run the command again or check the source."
-            )
-    try:
-        check_format(part, suffix=target.suffix)
-    except CheckpointError:
-        part.unlink()
-        raise
-    os.replace(part, target)
+    return part.stat().st_size if part.is_file() else 0
 
 
-def _fetch_into(spec: WeightSpec, part: Path, progress: ProgressCallback | None) -> None:
-    """One HTTP request, continuing ``part`` from its current length."""
-    assert spec.url is not None
-    offset = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(spec.url, headers={"Range": f"bytes={offset}-"} if offset else {})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        resumed = response.status == 206
-        done = offset if resumed else 0
-        length = int(response.headers.get("Content-Length", 0))
-        total = done + length if length else spec.size_bytes or 0
-        with part.open("ab" if resumed else "wb") as handle:
-            while chunk := response.read(_CHUNK):
-                handle.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(Progress(done, total, f"downloading {spec.name}"))
-    if total and done < total:
-        raise HTTPException(f"connection closed after {done} of {total} bytes")
+def remove(spec: WeightSpec) -> int:
+    """Delete ``spec``'s weights from the models dir (and its unfinished download); returns the bytes freed.
+
+    Copies elsewhere (a bundled copy, the Hugging Face cache, an explicit path) are left alone:
+    they are not the app's to delete.
+    """
+    target = user_path(spec)
+    freed = 0
+    for path in (target, target.with_name(target.name + ".partial"), target.with_name(target.name + ".part")):
+        if path.is_dir():
+            freed += sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+            shutil.rmtree(path)
+        elif path.is_file():
+            freed += path.stat().st_size
+            path.unlink()
+    return freed

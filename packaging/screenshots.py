@@ -1,10 +1,18 @@
-"""Save screenshots of the main window, light and dark, for the README.
+"""Save screenshots for the README: the main window light and dark, the model manager, the adapter wizard.
 
 Run under a display (``xvfb-run -a python packaging/screenshots.py``); the
 offscreen platform works too. Everything happens in a temporary folder: a
 generated 20 s soundscape is loaded, a few images are made with the default
 chain when it is installed, else with the toy test plugin, and the window is
-saved to ``docs/screenshot-light.png`` and ``docs/screenshot-dark.png``.
+saved to ``docs/screenshot-light.png`` and ``docs/screenshot-dark.png``; the
+model manager (the SounDiff bundle selected) to ``docs/model-manager.png``; the
+adapter wizard's data page, over a small generated soundscapes dataset, to
+``docs/adapter-wizard.png``.
+
+``--fit OUT.png`` instead saves the whole screen with the window as a first
+start opens it, ``imagebind>unclip`` selected: run it under Xvfb screens of
+several sizes (``xvfb-run -s "-screen 0 1366x768x24" ...``) to check that the
+window fits them.
 """
 
 from __future__ import annotations
@@ -50,8 +58,83 @@ def wait(app: object, condition: Callable[[], bool], timeout: float = 60.0) -> N
         time.sleep(0.01)
 
 
+def save_quantized(widget: object, target: Path) -> None:
+    """Save ``widget``'s pixels to ``target`` as a 256-colour PNG (small for the README)."""
+    from PIL import Image
+
+    widget.grab().save(str(target))  # type: ignore[attr-defined]
+    with Image.open(target) as image:
+        image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
+    print(f"{target}: {target.stat().st_size // 1024} KB")
+
+
+def settle(app: object, seconds: float = 0.5) -> None:
+    """Let thread pools deliver and the event loop paint."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()  # type: ignore[attr-defined]
+        time.sleep(0.02)
+
+
+def fit(target: Path) -> int:
+    """Grab the whole screen with a first-start window on it, ``imagebind>unclip`` selected."""
+    work = Path(tempfile.mkdtemp(prefix="a2i-fit-"))
+    for name in ("CONFIG", "DATA", "CACHE", "MODELS", "GALLERY"):
+        os.environ[f"A2I_{name}_DIR"] = str(work / name.lower())
+    clip = work / "dawn-chorus.wav"
+    make_soundscape(clip)
+    from a2i_studio import config
+
+    config.save_settings({"welcome_dismissed": True})
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from a2i_studio.gui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = MainWindow(files=[clip])
+    window.show()
+    wait(app, lambda: window.jobs is not None and window.timeline is not None and window.timeline.pyramid is not None)
+    assert window.chain_panel is not None
+    window.chain_panel.select_chain("imagebind>unclip")
+    settle(app, 1.0)
+    QGuiApplication.primaryScreen().grabWindow(0).save(str(target))
+    print(f"{target}: window {window.width()}x{window.height()} on screen "
+          f"{QGuiApplication.primaryScreen().size().toTuple()}")
+    window.close()
+    shutil.rmtree(work)
+    return 0
+
+
+def manager_and_wizard(app: object, window: object, work: Path) -> None:
+    """The model manager at the SounDiff bundle, and the adapter wizard's data page over a small dataset."""
+    from a2i_studio.datasets.soundscapes import make_soundscapes
+
+    window.menu_actions["models"].trigger()  # type: ignore[attr-defined]
+    manager = window.dialogs["models"]  # type: ignore[attr-defined]
+    manager.resize(1000, 620)
+    manager.bundles.select("soundiff")
+    settle(app)
+    save_quantized(manager, ROOT / "docs" / "model-manager.png")
+    manager.close()
+    data = work / "soundscapes"
+    make_soundscapes(data, n=24, seed=0, seconds=2.0, workers=1)
+    panel = window.chain_panel  # type: ignore[attr-defined]
+    panel.select_chain("vggish>mlp-vggish-sd15>sd15")
+    next(button for button in panel.next_step.buttons if button.text().startswith("Train")).click()
+    wizard = window.dialogs["adapter"]  # type: ignore[attr-defined]
+    wizard.resize(900, 640)
+    wizard.data_page.set_folder(data)
+    wait(app, lambda: wizard.data_page.report is not None)
+    settle(app)
+    save_quantized(wizard, ROOT / "docs" / "adapter-wizard.png")
+    wizard.close()
+
+
 def main() -> int:
-    """Take both screenshots; returns the exit code."""
+    """Take the README's screenshots; returns the exit code."""
+    if sys.argv[1:2] == ["--fit"]:
+        return fit(Path(sys.argv[2]))
     work = Path(tempfile.mkdtemp(prefix="a2i-screenshots-"))
     for name in ("CONFIG", "DATA", "CACHE", "MODELS", "GALLERY"):
         os.environ[f"A2I_{name}_DIR"] = str(work / name.lower())
@@ -71,7 +154,6 @@ def main() -> int:
         shutil.copy(TOY_PLUGIN, config.plugins_dir() / TOY_PLUGIN.name)
         chain_id = "toy-proj>toy-gen"
 
-    from PIL import Image
     from PySide6.QtWidgets import QApplication
 
     from a2i_studio.gui.main_window import MainWindow
@@ -79,7 +161,7 @@ def main() -> int:
 
     app = QApplication(sys.argv[:1])
     for theme in ("light", "dark"):
-        config.save_settings({"theme": theme})
+        config.save_settings({"theme": theme, "welcome_dismissed": True})
         apply_theme(app, theme)
         window = MainWindow(files=[clip])
         window.resize(*SIZE)
@@ -99,11 +181,9 @@ def main() -> int:
         time.sleep(0.5)  # thumbnails arrive from their thread pool
         for _ in range(20):
             app.processEvents()
-        target = ROOT / "docs" / f"screenshot-{theme}.png"
-        window.grab().save(str(target))
-        with Image.open(target) as image:  # a 256-colour palette keeps the PNG small for the README
-            image.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(target, optimize=True)
-        print(f"{target}: {target.stat().st_size // 1024} KB")
+        save_quantized(window, ROOT / "docs" / f"screenshot-{theme}.png")
+        if theme == "light":
+            manager_and_wizard(app, window, work)
         window.close()
     shutil.rmtree(work)
     return 0

@@ -40,3 +40,6 @@ def drop_in(app_dirs: dict[str, Path]) -> Callable[[str], Path]:
 def clip(a2i_clip: Path) -> Path:
     """A 2 s, 16 kHz mono WAV: a chirp with a little noise (the kit's ``a2i_clip``)."""
     return a2i_clip
+
+
+from fake_hub import hub  # noqa: E402, F401 - the fake huggingface.co, for every test folder

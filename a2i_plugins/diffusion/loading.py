@@ -149,18 +149,35 @@ def load_pipeline(family: Family, source: Path, device: str, dtype: torch.dtype,
     else:
         if source.suffix.lower() not in (".safetensors", *PICKLE_SUFFIXES):
             raise ParamError(f"The model file {source} should be a .safetensors or .ckpt checkpoint.")
+        configs = config.resources_dir() / "diffusion" / (family.config_key or family.key)
+        if not configs.is_dir():
+            raise ParamError(
+                f"{family.key} loads from its Hugging Face repository or a diffusers folder, not from the single "
+                f"file {source}; point the model parameter at a folder."
+            )
         check_format(source)
         pipeline = pipeline_class.from_single_file(
-            str(source),
-            config=str(config.resources_dir() / "diffusion" / family.key),
-            local_files_only=True,
-            dtype=dtype,
-            **_tokenizers(family),
-            **extra,
+            str(source), config=str(configs), local_files_only=True, dtype=dtype, **_tokenizers(family), **extra
         )
+    _make_few_step(pipeline, family)
     loaded = place_pipeline(pipeline, family, source, device, dtype, cpu_offload)
     apply_device_settings(pipeline, device)
     return loaded
+
+
+def _make_few_step(pipeline: Any, family: Family) -> None:
+    """Give a few-step family its scheduler, and merge its LoRA into the weights (then drop the LoRA layers).
+
+    Merged, the LCM-LoRA costs nothing per step, and the user's own LoRAs load over it as usual.
+    """
+    if family.scheduler:
+        scheduler_class = getattr(diffusers, family.scheduler)
+        pipeline.scheduler = scheduler_class.from_config(pipeline.scheduler.config, **dict(family.scheduler_config))
+    if family.fused_lora is not None:
+        lora_file = find(family.fused_lora) / family.fused_lora.files[0]
+        pipeline.load_lora_weights(load_state_dict(lora_file), adapter_name="fused")
+        pipeline.fuse_lora(adapter_names=["fused"])
+        pipeline.unload_lora_weights()
 
 
 def check_offload(device: str, cpu_offload: bool) -> None:

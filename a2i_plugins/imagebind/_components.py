@@ -1,19 +1,9 @@
-"""ImageBind audio embeddings, in OpenCLIP ViT-H's image-embedding space.
+"""The ImageBind audio encoder, its weights, and extracting its audio tower.
 
-ImageBind trained its audio tower to land next to the frozen OpenCLIP ViT-H
-image embedding of the matching video frame, so its output can stand in for an
-image embedding wherever one is taken, such as Stable Diffusion 2.1 unCLIP
-(``imagebind>unclip``, the SounDiff baseline). This is the audio path of the
-official model, written here (see ``_model.py``) and loaded from the official
-``imagebind_huge.pth``: ``a2i models download imagebind`` fetches it, and the
-first run keeps its audio tower as a small safetensors file beside it. See
-README.md in this folder.
-
-The embedding of a clip is the mean over ``clips`` evenly spaced 2 s windows of
-the official per-window output: L2-normalised, times ImageBind's audio logit
-scale 20, so its norm is at most 20 (exactly 20 for one window). The windows
-are the ones ImageBind's ``load_and_transform_audio_data`` makes, from audio
-resampled as torchaudio does (see :meth:`ImageBindAudioEncoder.frontend`).
+The embedding of a clip is the mean over ``clips`` 2 s windows of the official
+per-window output (norm at most 20). The windows are the ones ImageBind's
+``load_and_transform_audio_data`` makes, from audio resampled as torchaudio
+does (see :meth:`ImageBindAudioEncoder.frontend`).
 """
 
 from __future__ import annotations
@@ -38,6 +28,7 @@ IMAGEBIND_WEIGHTS = WeightSpec(
     description="ImageBind (huge) checkpoint of Meta AI, all modalities; its audio tower is kept on first use",
     url="https://dl.fbaipublicfiles.com/imagebind/imagebind_huge.pth",
     subdir="encoders",
+    size_bytes=4_800_000_000,  # about: all six modalities
 )
 IMAGEBIND_AUDIO_FILE = "imagebind_huge_audio.safetensors"
 """The audio tower alone, written to the models dir's ``encoders/`` from :data:`IMAGEBIND_WEIGHTS`."""

@@ -11,10 +11,18 @@ from a2i_studio.training import LoopTrainer
 if TYPE_CHECKING:
     from a2i_studio.training import TrainingLoop, TrainingRun
 
-__all__ = ["TARGETS", "AdapterTrainer"]
+__all__ = ["PRESETS", "TARGETS", "AdapterTrainer"]
 
 TARGETS = ("first-n", "sequence", "pooled")
 """What the MLP predicts: the first N tokens, every token, or SD3's pooled vector only."""
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick": {"hidden": "512", "epochs": 10},
+    "seed": {},  # the published recipe: two hidden layers of 1024, 20 epochs (the parameters' defaults)
+    "thorough": {"hidden": "2048,1024", "epochs": 60, "dropout": 0.2},
+}
+"""Settings to start from: ``quick`` to see whether the data works, ``seed`` the published recipe,
+``thorough`` for a larger dataset."""
 
 
 class AdapterTrainer(LoopTrainer):
@@ -31,11 +39,15 @@ class AdapterTrainer(LoopTrainer):
     """
 
     id = "adapter"
+    makes = "adapter"
     name = "MLP adapter"
     description = "Train an MLP from an audio encoder's embedding to a Stable Diffusion text embedding."
     version = "1"
     resume_may_change = frozenset({"adapter_id"})
+    presets = PRESETS
     params = (
+        ChoiceParam("preset", "seed", "settings to start from: quick, seed (the published recipe) or thorough",
+                    tuple(PRESETS)),
         TextParam("encoder", "vggish", "id of the encoder whose embeddings the adapter reads"),
         TextParam("generator", "sd15", "id of the generator whose text embeddings the adapter predicts"),
         TextParam("model", "", "the generator's model parameter for encoding captions (empty: its default)"),

@@ -16,7 +16,7 @@ other parts. See README.md in this folder.
 from __future__ import annotations
 
 from a2i_plugins.unclip._components import UnclipGenerator
-from a2i_plugins.unclip._family import UNCLIP
+from a2i_plugins.unclip._family import SOUNDIFF, UNCLIP
 from a2i_studio.core import Registry
 from a2i_studio.hookspecs import hookimpl
 
@@ -27,8 +27,9 @@ __version__ = "1.0.0"
 
 @hookimpl
 def a2i_register_components(registry: Registry) -> None:
-    """Register the unCLIP generator."""
+    """Register the unCLIP generator and the SounDiff bundle (ImageBind + unCLIP)."""
     registry.add_generator(UnclipGenerator())
+    registry.add_bundle(SOUNDIFF)
 
 
 @hookimpl

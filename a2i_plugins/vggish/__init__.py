@@ -2,9 +2,9 @@
 
 ``vggish`` gives the mean over the selected segment (space ``vggish``);
 ``vggish-seq`` gives every frame (space ``vggish-sequence``) for adapters that
-read a sequence. Both run the log-mel frontend of
-:func:`a2i_studio.audio.features.vggish_log_mel` and the weights released with
-the PyTorch port harritaylor/torchvggish, fetched by ``a2i models download vggish``.
+read a sequence. Both run the weights released with the PyTorch port
+harritaylor/torchvggish, fetched by ``a2i models download vggish``, on the input
+that port's ``wavfile_to_examples`` makes (see :meth:`VggishEncoder.frontend`).
 """
 
 from __future__ import annotations

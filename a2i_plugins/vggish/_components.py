@@ -1,11 +1,4 @@
-"""VGGish audio embeddings: one 128-d vector per 0.96 s of audio.
-
-``vggish`` gives the mean over the selected segment (space ``vggish``);
-``vggish-seq`` gives every frame (space ``vggish-sequence``) for adapters that
-read a sequence. Both run the weights released with the PyTorch port
-harritaylor/torchvggish, fetched by ``a2i models download vggish``, on the input
-that port's ``wavfile_to_examples`` makes (see :meth:`VggishEncoder.frontend`).
-"""
+"""The VGGish encoders (mean and per-frame), their weights and the official frontend."""
 
 from __future__ import annotations
 

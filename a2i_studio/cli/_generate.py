@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rerun.set_defaults(func=_run_rerun)
 
     chains = subparsers.add_parser("chains", help="list the runnable encoder>adapter>generator chains")
+    chains.add_argument("--all", action="store_true", help="also chains that cannot run yet, with the next step")
     chains.add_argument("--json", action="store_true", help="print as JSON")
     chains.set_defaults(func=_run_chains)
 
@@ -115,26 +116,36 @@ def _run_rerun(args: argparse.Namespace) -> int:
 
 
 def _run_chains(args: argparse.Namespace) -> int:
-    from a2i_studio.core import find_chains
+    from a2i_studio import bundles
 
-    manager = load_plugins(args)
-    chains = find_chains(manager.registry)
+    registry = load_plugins(args).registry
+    statuses = bundles.chain_statuses(registry, bundles.locate_all(registry))
+    shown = statuses if args.all else [status for status in statuses if status.runnable]
     if args.json:
         print_json(
             [
                 {
-                    "id": chain.id,
-                    "components": [component.id for component in chain.components],
-                    "input": str(chain.encoder.output_space),
+                    "id": status.chain_id,
+                    "components": status.chain_id.split(">"),
+                    "runnable": status.runnable,
+                    "reason": status.reason,
+                    "next_step": status.next_step,
+                    "actions": [action.__dict__ for action in status.actions],
                 }
-                for chain in chains
+                for status in shown
             ]
         )
         return 0
-    if not chains:
-        print("No runnable chains: no encoder connects to a generator. Run 'a2i plugins list'.")
-    for chain in chains:
-        print(f"{chain.id:40s} {chain.generator.description}")
+    if not shown:
+        print("No runnable chains yet: 'a2i chains --all' lists every chain with its next step.")
+    for status in shown:
+        if status.runnable:
+            generator = registry.get("generator", status.chain_id.split(">")[-1])
+            print(f"{status.chain_id:40s} {generator.description if generator else ''}")
+        else:
+            print(f"{status.chain_id:40s} not yet: {status.reason} Next: {status.next_step}.")
+    if not args.all and len(shown) < len(statuses):
+        print(f"({len(statuses) - len(shown)} more need a download or a trained adapter: 'a2i chains --all'.)")
     return 0
 
 

@@ -1,15 +1,19 @@
-"""``a2i models list|download|verify``: the weights every installed component needs."""
+"""``a2i models list|download|remove|verify|extract``: bundles and the weights every installed component needs."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from a2i_studio.cli._common import load_plugins, print_json, progress_bar
-from a2i_studio.core import Registry, WeightExtractor, WeightSpec
+from a2i_studio.core import Bundle, Registry, WeightExtractor, WeightSpec
 from a2i_studio.errors import A2IError, CheckpointError, ParamError
+from a2i_studio.files import format_size
+
+if TYPE_CHECKING:
+    from a2i_studio.bundles import BundleStatus
 
 __all__ = ["register"]
 
@@ -17,7 +21,7 @@ _KINDS = ("encoder", "adapter", "generator", "trainer")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``models list``, ``models download`` and ``models verify``."""
+    """Add ``models list``, ``download``, ``remove``, ``verify`` and ``extract``."""
     models = subparsers.add_parser("models", help="list, download and verify model weights")
     commands = models.add_subparsers(dest="models_command", metavar="COMMAND", required=True)
 
@@ -25,10 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--json", action="store_true", help="print as JSON")
     listing.set_defaults(func=_run_list)
 
-    fetch = commands.add_parser("download", help="download weights (by weights name or component id)")
-    fetch.add_argument("names", nargs="+", metavar="NAME", help="weights name or component id, e.g. vggish")
+    fetch = commands.add_parser("download", help="download a bundle (what some chains need) or single weights")
+    fetch.add_argument("names", nargs="+", metavar="NAME", help="bundle id, weights name or component id")
+    fetch.add_argument("--accept-licence", action="store_true", help="accept the licences the bundles come under")
     fetch.add_argument("--force", action="store_true", help="download again even when found")
     fetch.set_defaults(func=_run_download)
+
+    remove = commands.add_parser("remove", help="delete a bundle's or weights' copy in the models folder")
+    remove.add_argument("names", nargs="+", metavar="NAME", help="bundle id or weights name")
+    remove.set_defaults(func=_run_remove)
 
     check = commands.add_parser("verify", help="check the format and checksum of found weights")
     check.add_argument("names", nargs="*", metavar="NAME", help="weights names or component ids (default: all)")
@@ -73,18 +82,20 @@ def _select(registry: Registry, names: Sequence[str]) -> list[WeightSpec]:
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from a2i_studio import config, weights
+    from a2i_studio import bundles, config, weights
 
     registry = load_plugins(args).registry
+    found = bundles.locate_all(registry)
+    bundle_rows = [_bundle_row(status) for status in bundles.bundle_statuses(registry, found)]
     rows: list[dict[str, Any]] = []
     for spec, users in specs_by_user(registry).values():
-        found = weights.locate(spec)
+        located = found[spec.name] if spec.name in found else weights.locate(spec)
         rows.append(
             {
                 "name": spec.name,
                 "description": spec.description,
                 "used_by": users,
-                "found": str(found) if found else None,
+                "found": str(located) if located else None,
                 "expected": str(weights.user_path(spec)),
                 "size_bytes": spec.size_bytes,
                 "source": spec.url or spec.hf_repo,
@@ -96,27 +107,99 @@ def _run_list(args: argparse.Namespace) -> int:
         for subdir in weights.SUBDIRS
     }
     if args.json:
-        print_json({"models_dir": str(root), "weights": rows, "user_files": user_files})
+        print_json({"models_dir": str(root), "bundles": bundle_rows, "weights": rows, "user_files": user_files})
         return 0
     print(f"Models folder: {root}")
+    print("Bundles (a2i models download ID):")
+    for row in bundle_rows:
+        to_accept = set() if row["accepted"] else set(row["must_accept"])
+        terms = ", ".join(f"{name}{' (to accept)' if name in to_accept else ''}" for name in row["licences"])
+        gated = ", gated: log in to huggingface.co" if row["gated"] else ""
+        print(f"  {row['id']:18s} {row['name']}  [{format_size(row['size_bytes'])}, {terms or 'no licence'}{gated}]"
+              f"  {row['status']}")
+        if row["unlocks"]:
+            print(f"  {'':18s} for {', '.join(row['unlocks'])}")
+    print("Weights:")
     for row in rows:
         status = f"found at {row['found']}" if row["found"] else f"missing (a2i models download {row['name']})"
-        size = f", {row['size_bytes'] / 1e6:.1f} MB" if row["size_bytes"] else ""
-        print(f"{row['name']}  [{', '.join(row['used_by'])}{size}]  {status}")
+        size = f", {format_size(row['size_bytes'])}" if row["size_bytes"] else ""
+        print(f"  {row['name']}  [{', '.join(row['used_by'])}{size}]  {status}")
     for subdir, names in user_files.items():
         if names:
             print(f"{subdir}/: {', '.join(names)}")
     return 0
 
 
-def _run_download(args: argparse.Namespace) -> int:
-    from a2i_studio import weights
+def _bundle_row(status: BundleStatus) -> dict[str, Any]:
+    bundle = status.bundle
+    return {
+        "id": bundle.id,
+        "name": bundle.name,
+        "description": bundle.description,
+        "size_bytes": status.size_bytes,
+        "missing_bytes": status.missing_bytes,
+        "licences": [licence.name for licence in bundle.licences],
+        "must_accept": [licence.name for licence in bundle.must_accept],
+        "accepted": status.accepted,
+        "gated": bundle.gated,
+        "few_step": bundle.few_step,
+        "weights": list(bundle.weights),
+        "status": status.disk_status,
+        "installed": status.installed,
+        "unlocks": list(status.unlocks),
+    }
 
-    specs = _select(load_plugins(args).registry, args.names)
-    for spec in specs:
-        with progress_bar() as report:
-            path = weights.download(spec, report, force=args.force)
-        print(f"{spec.name}: {path}")
+
+def _run_download(args: argparse.Namespace) -> int:
+    from a2i_studio import bundles, weights
+
+    registry = load_plugins(args).registry
+    bundle_ids = {bundle.id for bundle in registry.bundles}
+    try:
+        for name in args.names:
+            if name in bundle_ids:
+                _download_bundle(registry, bundles.get_bundle(registry, name), args.accept_licence)
+                continue
+            for spec in _select(registry, [name]):
+                with progress_bar() as report:
+                    path = weights.download(spec, report, force=args.force)
+                print(f"{spec.name}: {path}")
+    except KeyboardInterrupt:
+        raise A2IError("Download interrupted; what arrived is kept: run the same command again to resume.") from None
+    return 0
+
+
+def _download_bundle(registry: Registry, bundle: Bundle, accept: bool) -> None:
+    from a2i_studio import bundles
+
+    status = bundles.bundle_status(registry, bundle, {})
+    if not status.accepted and accept:
+        for licence in bundle.must_accept:
+            print(f"{bundle.id} comes under {licence.name} ({licence.url}): {licence.summary}")
+        bundles.accept_licences(bundle)
+        print("Accepted.")
+    with progress_bar() as report:
+        paths = bundles.download_bundle(registry, bundle, report)
+    for spec, path in zip(status.specs, paths, strict=True):
+        print(f"{bundle.id}: {spec.name}: {path}")
+
+
+def _run_remove(args: argparse.Namespace) -> int:
+    from a2i_studio import bundles, weights
+
+    registry = load_plugins(args).registry
+    bundle_ids = {bundle.id for bundle in registry.bundles}
+    for name in args.names:
+        if name in bundle_ids:
+            found = bundles.locate_all(registry)
+            freed = bundles.remove_bundle(registry, bundles.get_bundle(registry, name), found)
+        else:
+            specs = bundles.weight_specs(registry)
+            if name not in specs:
+                known = ", ".join(sorted(bundle_ids | specs.keys())) or "none installed"
+                raise ParamError(f"No bundle or weights is called {name!r}; 'a2i models list' shows them ({known}).")
+            freed = weights.remove(specs[name])
+        print(f"{name}: removed, {format_size(freed)} freed")
     return 0
 
 

@@ -5,6 +5,7 @@ Importing this package imports neither torch nor numpy.
 
 from __future__ import annotations
 
+from a2i_studio.core._bundles import Bundle, Licence
 from a2i_studio.core._chains import Chain, find_chains, parse_chain
 from a2i_studio.core._components import (
     Adapter,
@@ -69,6 +70,7 @@ __all__ = [
     "VGGISH_SEQUENCE",
     "Adapter",
     "BoolParam",
+    "Bundle",
     "CancelToken",
     "Chain",
     "CheckpointEvent",
@@ -80,6 +82,7 @@ __all__ = [
     "FrameHints",
     "Generator",
     "IntParam",
+    "Licence",
     "Param",
     "PathParam",
     "Progress",

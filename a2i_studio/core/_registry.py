@@ -14,6 +14,7 @@ import inspect
 import re
 from dataclasses import dataclass, field
 
+from a2i_studio.core._bundles import Bundle
 from a2i_studio.core._components import Adapter, Component, Encoder, Generator
 from a2i_studio.core._params import InvalidValue
 from a2i_studio.core._spaces import BUILTIN_SPACES, Space
@@ -59,6 +60,7 @@ class _Store:
         default_factory=lambda: {kind: {} for kind in _KINDS}
     )
     spaces: dict[str, tuple[Space, str]] = field(default_factory=dict)
+    bundles: dict[str, tuple[Bundle, str]] = field(default_factory=dict)
     problems: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -132,6 +134,25 @@ class Registry:
         """Add a trainer, run by ``a2i train <trainer id>``."""
         self._add("trainer", trainer)
 
+    def add_bundle(self, bundle: Bundle) -> None:
+        """Add a bundle: weights downloaded together, by weights name (see :class:`~a2i_studio.core.Bundle`).
+
+        A bundle may name weights that another plugin's components declare (ImageBind's encoder and
+        unCLIP's pipeline make one bundle); a name that no installed component declares is reported by
+        the model manager, not here, since plugins register in any order.
+
+        Raises:
+            PluginError: For a malformed bundle, or an id another plugin took.
+        """
+        bundle.validate()
+        existing = self._store.bundles.get(bundle.id)
+        if existing is not None:
+            raise PluginError(
+                f"Plugin {self._plugin} adds bundle {bundle.id!r}, whose id plugin {existing[1]} already took; "
+                "rename one of them."
+            )
+        self._store.bundles[bundle.id] = (bundle, self._plugin)
+
     def report(self, problem: str) -> None:
         """Note a problem that did not stop the plugin (a data file it skipped, say).
 
@@ -152,6 +173,11 @@ class Registry:
     def spaces(self) -> list[Space]:
         """Every known space, sorted by name."""
         return [self._store.spaces[name][0] for name in sorted(self._store.spaces)]
+
+    @property
+    def bundles(self) -> list[Bundle]:
+        """Every registered bundle, sorted by id."""
+        return [self._store.bundles[key][0] for key in sorted(self._store.bundles)]
 
     def get(self, kind: str, component_id: str) -> Component | None:
         """The component of ``kind`` with ``component_id``, or ``None``."""
@@ -211,6 +237,8 @@ class Registry:
                 del entries[key]
         for name in [name for name, (_, owner) in self._store.spaces.items() if owner == plugin]:
             del self._store.spaces[name]
+        for key in [key for key, (_, owner) in self._store.bundles.items() if owner == plugin]:
+            del self._store.bundles[key]
         self._store.problems.pop(plugin, None)
 
     # -- validation --------------------------------------------------------------------------------

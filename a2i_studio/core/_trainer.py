@@ -37,10 +37,14 @@ class Trainer(Component):
     Attributes:
         presets: Setting values by preset name, applied under the values given;
             a trainer with presets declares a ``preset`` :class:`ChoiceParam`.
+        makes: The kind of component a finished run adds (``"adapter"``, ``"generator"``), or ``""``.
+            A trainer that makes adapters is offered for chains that lack one ("train an adapter for
+            vggish → sd15"); it takes ``encoder``, ``generator`` and ``adapter_id`` settings.
     """
 
     kind: ClassVar[str] = "trainer"
     presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    makes: ClassVar[str] = ""
 
     def resolve_settings(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every setting: defaults, then the preset's values, then ``given``, each validated.

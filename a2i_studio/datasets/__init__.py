@@ -12,14 +12,18 @@ Importing this package imports neither numpy nor torch.
 from __future__ import annotations
 
 from a2i_studio.datasets._folders import AUDIO_SUFFIXES, IMAGE_SUFFIXES, METADATA, read_dataset, write_metadata
+from a2i_studio.datasets._labelled_audio import LabelledAudioReport, LabelledClip, scan_labelled_audio
 from a2i_studio.datasets._paired import PairedDataset, PairedItem
 
 __all__ = [
     "AUDIO_SUFFIXES",
     "IMAGE_SUFFIXES",
     "METADATA",
+    "LabelledAudioReport",
+    "LabelledClip",
     "PairedDataset",
     "PairedItem",
     "read_dataset",
+    "scan_labelled_audio",
     "write_metadata",
 ]

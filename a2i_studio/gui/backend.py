@@ -8,12 +8,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from a2i_studio.bundles import BundleStatus, ChainStatus
     from a2i_studio.core import Registry
     from a2i_studio.engine import Engine
     from a2i_studio.gallery import Gallery
     from a2i_studio.plugins import PluginManager
 
-__all__ = ["Backend", "load_backend", "locate_weights"]
+__all__ = ["Backend", "ModelState", "load_backend", "model_state"]
+
+
+@dataclass
+class ModelState:
+    """What is on disk, and what it means for the chains.
+
+    Attributes:
+        weights: Where each component's weights were found, by weights name (``None``: missing).
+        chains: Every chain, runnable or not, with its next step (``a2i chains --all``).
+        few_step: For chains whose generator takes many steps, the few-step bundles that paint from the same space.
+    """
+
+    weights: dict[str, Path | None]
+    chains: list[ChainStatus]
+    few_step: dict[str, list[BundleStatus]]
+
+
+def model_state(registry: Registry) -> ModelState:
+    """Look for every weights file and work out each chain's status (touches the disk: call it in a worker)."""
+    from a2i_studio import bundles
+
+    found = bundles.locate_all(registry)
+    return ModelState(found, bundles.chain_statuses(registry, found), bundles.few_step_alternatives(registry, found))
 
 
 @dataclass
@@ -26,14 +50,14 @@ class Backend:
         gallery: A connection to the gallery index for the views; the engine writes through
             its own connection, so the job thread and the UI thread never share one.
         settings: The saved app settings (device, precision, folders, theme) at start-up.
-        weights: Where each component's weights were found, by weights name (``None``: missing).
+        models: What is on disk and what each chain needs; the window replaces it after a download.
     """
 
     plugins: PluginManager
     engine: Engine
     gallery: Gallery
     settings: dict[str, Any]
-    weights: dict[str, Path | None]
+    models: ModelState
 
     def close(self) -> None:
         """Free loaded models and close both gallery connections."""
@@ -67,18 +91,5 @@ def load_backend(safe_mode: bool, progress: Callable[[str], None] | None = None)
         engine=engine,
         gallery=Gallery(root),
         settings=settings,
-        weights=locate_weights(plugins.registry),
+        models=model_state(plugins.registry),
     )
-
-
-def locate_weights(registry: Registry) -> dict[str, Path | None]:
-    """Where the weights of every registered component are, by name (may touch the disk; use a worker)."""
-    from a2i_studio import weights
-
-    specs = {
-        spec.name: spec
-        for kind in ("encoder", "adapter", "generator")
-        for entry in registry.all(kind)
-        for spec in entry.component.weights
-    }
-    return {name: weights.locate(spec) for name, spec in specs.items()}

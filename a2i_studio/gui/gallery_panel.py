@@ -55,6 +55,7 @@ class _DeleteCommand(QUndoCommand):
     def __init__(self, gallery: Gallery, item: GalleryItem, model: GalleryModel) -> None:
         super().__init__(f"Delete image seed {item.seed}")
         self.gallery, self.item_id, self.model = gallery, item.id, model
+        self.starred = item.starred
         self.trashed: Path | None = None
 
     def redo(self) -> None:
@@ -63,7 +64,9 @@ class _DeleteCommand(QUndoCommand):
 
     def undo(self) -> None:
         assert self.trashed is not None
-        self.gallery.restore(self.trashed)
+        restored = self.gallery.restore(self.trashed)
+        if self.starred:  # stars live in the index only, which forgot the row: give it back
+            self.gallery.set_starred(restored.id, True)
         self.model.reload()
 
 
@@ -169,7 +172,9 @@ class GalleryPanel(QWidget):
         splitter.addWidget(self.view)
         splitter.addWidget(scroll)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setCollapsible(1, False)
+        scroll.setMinimumWidth(grid.minimumSize().width())  # the buttons are never cut off at the side
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)

@@ -134,6 +134,11 @@ class JobQueue(QAbstractListModel):
         """The job on the worker, if any."""
         return self.jobs[0] if self.jobs and self.jobs[0].running else None
 
+    def set_engine(self, engine: Engine) -> None:
+        """Run the next jobs on ``engine`` (the plugins were loaded again); call while no job runs."""
+        assert self.running is None, "the running job keeps its engine"
+        self._runner.engine = engine
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
         """Number of jobs, running and queued."""
         return 0 if parent.isValid() else len(self.jobs)

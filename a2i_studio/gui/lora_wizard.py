@@ -11,6 +11,7 @@ the new LoRA into the chain panel.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +39,14 @@ from PySide6.QtWidgets import (
 
 from a2i_studio import config
 from a2i_studio.files import atomic_write_json
+from a2i_studio.gui.next_step import MissingWeightsBox
 from a2i_studio.gui.param_form import ParamForm
 from a2i_studio.gui.training_run import TrainingJob, TrainingRunPage
 from a2i_studio.gui.workers import start_task
 from a2i_studio.training.lora import DEFAULT_BASE, DataReport, LoraSettings, scan_data
 
 if TYPE_CHECKING:
-    from a2i_studio.core import Trainer
+    from a2i_studio.core import Registry, Trainer
     from a2i_studio.gui.chain_panel import ChainPanel
 
 __all__ = ["DataPage", "FinishPage", "LoraWizard", "SettingsPage"]
@@ -153,16 +155,27 @@ class SettingsPage(QWizardPage):
 
     Args:
         trainer: The ``lora`` trainer, whose parameters and presets the page shows.
+        registry: The loaded components, to tell whether the base model is on disk.
+        found: Where weights are.
+
+    Signals:
+        bundle_requested: ``str``: the user wants the bundle that holds the missing base model.
     """
 
-    def __init__(self, trainer: Trainer, parent: QWidget | None = None) -> None:
+    bundle_requested = Signal(str)
+
+    def __init__(self, trainer: Trainer, registry: Registry | None = None,
+                 found: Mapping[str, Path | None] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.trainer = trainer
+        self.trainer, self.registry, self.found = trainer, registry, dict(found or {})
         self.setTitle("Model and settings")
         self.setSubTitle("Start from a preset; every setting can be changed under Advanced.")
         self.base = QComboBox(self)
         self.base.setEditable(True)
         self.base.addItems([DEFAULT_BASE, *_local_pipelines()])
+        self.base.currentTextChanged.connect(self._check_base)
+        self.missing = MissingWeightsBox(self)
+        self.missing.bundle_requested.connect(self.bundle_requested)
         self.preset = QComboBox(self)
         self.preset.addItems(["quick", "balanced", "quality"])
         self.preset.setCurrentText(LoraSettings.preset)
@@ -200,6 +213,7 @@ class SettingsPage(QWizardPage):
         form.addRow("", self.fresh)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.missing)
         row = QHBoxLayout()
         row.addWidget(toggle)
         row.addStretch(1)
@@ -207,6 +221,22 @@ class SettingsPage(QWizardPage):
         layout.addLayout(row)
         layout.addWidget(scroll, 1)
         self._on_preset_changed(self.preset.currentText())
+        self._check_base()
+
+    def set_found(self, found: Mapping[str, Path | None]) -> None:
+        """Where weights are now (after a download): check the base model again."""
+        self.found = dict(found)
+        self._check_base()
+
+    def _check_base(self) -> None:
+        """Refuse to start while the base model is not on disk, and offer the bundle that holds it."""
+        from a2i_studio import bundles
+
+        spec = bundles.spec_for_model(self.registry, self.base.currentText().strip()) if self.registry else None
+        missing = [spec] if spec is not None and self.found.get(spec.name) is None else []
+        actions = bundles.download_actions(self.registry, missing, self.found) if self.registry and missing else []
+        self.missing.show_missing("The base model", missing, actions)
+        self.completeChanged.emit()
 
     def initializePage(self) -> None:  # noqa: N802
         """Name the LoRA and its run folder after the data folder."""
@@ -219,8 +249,11 @@ class SettingsPage(QWizardPage):
             self.run_folder.setText(str(config.data_dir() / "lora-runs" / self.name.text()))
 
     def isComplete(self) -> bool:  # noqa: N802
-        """A name and a base model are needed."""
-        return bool(self.name.text().strip() and self.base.currentText().strip() and self.run_folder.text().strip())
+        """A name, a run folder and a base model on disk are needed."""
+        return bool(
+            self.name.text().strip() and self.base.currentText().strip() and self.run_folder.text().strip()
+            and not self.missing.isVisibleTo(self)
+        )
 
     def _on_preset_changed(self, preset: str) -> None:
         values = self.trainer.resolve_settings({"preset": preset})
@@ -245,15 +278,24 @@ class LoraWizard(QWizard):
     Args:
         trainer: The ``lora`` trainer, from the registry.
         chain_panel: Where "Use this LoRA now" puts the result; ``None`` hides that button.
+        registry: The loaded components, to tell whether the base model is on disk.
+        found: Where weights are; the wizard refuses to start while the base model is missing.
+
+    Signals:
+        bundle_requested: ``str``: open the model manager at the bundle that holds the base model.
     """
 
-    def __init__(self, trainer: Trainer, chain_panel: ChainPanel | None, parent: QWidget | None = None) -> None:
+    bundle_requested = Signal(str)
+
+    def __init__(self, trainer: Trainer, chain_panel: ChainPanel | None, parent: QWidget | None = None, *,
+                 registry: Registry | None = None, found: Mapping[str, Path | None] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train LoRA")
         self.resize(760, 640)
         self.trainer = trainer
         self.data_page = DataPage(self)
-        self.settings_page = SettingsPage(trainer, self)
+        self.settings_page = SettingsPage(trainer, registry, found, self)
+        self.settings_page.bundle_requested.connect(self.bundle_requested)
         self.run_page = TrainingRunPage(self.job, self)
         self.finish_page = FinishPage(chain_panel, self)
         for page in (self.data_page, self.settings_page, self.run_page, self.finish_page):

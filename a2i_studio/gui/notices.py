@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from a2i_studio import config
@@ -39,14 +39,36 @@ def write_to_log(error: BaseException, context: str) -> Path:
 
 
 class NoticeBar(QWidget):
-    """A stack of dismissable notices; never blocks, never steals focus."""
+    """A stack of dismissable notices over the top of its parent; never blocks, never steals focus.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    The bar floats over its parent (it is in no layout), so a notice coming or going never moves
+    or resizes what is under it: the timeline keeps its place while notices come and go.
+
+    Args:
+        parent: The widget the notices float over, along its top edge.
+    """
+
+    def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setContentsMargins(4, 4, 4, 0)
         self._layout.setSpacing(2)
         self.setVisible(False)
+        parent.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Follow the parent's width."""
+        if watched is self.parent() and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        self._layout.activate()
+        self.setGeometry(0, 0, parent.width(), self._layout.totalHeightForWidth(parent.width()))
+        self.raise_()
 
     def show_notice(self, text: str, level: str = "info", action: tuple[str, Callable[[], None]] | None = None) -> None:
         """Show ``text``; ``level`` is info (fades after a few seconds), warning or error.
@@ -86,6 +108,7 @@ class NoticeBar(QWidget):
         if level == "info":
             QTimer.singleShot(_INFO_SECONDS * 1000, frame, lambda: self._dismiss(frame))
         self.setVisible(True)
+        self._place()
 
     def show_error(self, error: BaseException, context: str) -> None:
         """Show what went wrong while ``context`` (e.g. "generating"); log it if it is a bug."""
@@ -122,3 +145,4 @@ class NoticeBar(QWidget):
         frame.setParent(None)
         frame.deleteLater()
         self.setVisible(self._layout.count() > 0)
+        self._place()

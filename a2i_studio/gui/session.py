@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from a2i_studio import config
-
-if TYPE_CHECKING:
-    from a2i_studio.gui.main_window import MainWindow
 
 __all__ = ["MAX_RECENT", "Saved", "add_recent", "load", "qsettings", "recent", "save"]
 
@@ -60,17 +56,25 @@ def load() -> Saved:
     )
 
 
-def save(window: MainWindow) -> None:
-    """Remember the window layout, the open clips, the selected clip and chain."""
+def save(
+    geometry: QByteArray, state: QByteArray, clips: Iterable[Path], current: Path | None, chain: str | None
+) -> None:
+    """Remember the window layout, the open clips, the selected clip and chain.
+
+    Args:
+        geometry: ``QMainWindow.saveGeometry()``.
+        state: ``QMainWindow.saveState()`` (docks and toolbars).
+        clips: The library's clips, in order.
+        current: The selected clip.
+        chain: The selected chain's id; ``None`` keeps the one saved before (no chain was listed).
+    """
     settings = qsettings()
-    settings.setValue("window/geometry", window.saveGeometry())
-    settings.setValue("window/state", window.saveState())
-    settings.setValue("session/clips", [str(info.path) for info in window.library.model.clips])
-    current = window.library.current()
-    settings.setValue("session/current", str(current.path) if current else "")
-    chain = window.chain_panel.current_chain() if window.chain_panel else None
+    settings.setValue("window/geometry", geometry)
+    settings.setValue("window/state", state)
+    settings.setValue("session/clips", [str(path) for path in clips])
+    settings.setValue("session/current", str(current) if current else "")
     if chain is not None:
-        settings.setValue("session/chain", chain.id)
+        settings.setValue("session/chain", chain)
     settings.sync()
 
 

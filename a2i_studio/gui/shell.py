@@ -1,62 +1,84 @@
-"""The window's shell: notice bar, docks, library and menus, built right after the first paint.
+"""The window's shell: notice bar, centre, docks and library, built right after the first paint.
 
 The first paint shows the bare window (title, saved size and a "Starting"
 line); this shell follows in the next turn of the event loop, and the
 panels that need numpy, pyqtgraph or the engine after that, in a worker.
+The shell knows nothing of the window class: it builds its parts into any
+``QMainWindow`` and hands them back.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QVBoxLayout, QWidget
-
-from a2i_studio.gui import menus, session
 from a2i_studio.gui.library import LibraryPanel
 from a2i_studio.gui.notices import NoticeBar
 
-if TYPE_CHECKING:
-    from a2i_studio.gui.main_window import MainWindow
+__all__ = ["DOCK_AREAS", "Shell", "build"]
 
-__all__ = ["build"]
-
-_AREAS = {
+DOCK_AREAS = {
     "library": Qt.DockWidgetArea.LeftDockWidgetArea,
     "chain": Qt.DockWidgetArea.RightDockWidgetArea,
     "queue": Qt.DockWidgetArea.RightDockWidgetArea,
     "gallery": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
+"""Where each dock starts, by key."""
 
 
-def build(window: MainWindow, saved: session.Saved) -> None:
-    """Give ``window`` its notice bar, centre, docks (library live, the others loading) and menus.
+class Shell:
+    """What :func:`build` made.
 
-    Restores the saved dock layout, or sizes the docks for a first start.
+    Attributes:
+        notices: The notice bar, floating over the top of the centre.
+        centre: The centre's layout, holding a "Loading" placeholder for the timeline.
+        library: The library panel, live from the start.
+        docks: ``library``, ``chain``, ``queue`` and ``gallery``; all but the library hold a placeholder.
     """
-    window.notices = NoticeBar(window)
-    window.centre = QVBoxLayout()
-    window.centre.setContentsMargins(0, 0, 0, 0)
-    window.centre.addWidget(window.notices)
-    window.centre.addWidget(QLabel("Loading…", alignment=Qt.AlignmentFlag.AlignCenter), 1)
+
+    def __init__(
+        self, notices: NoticeBar, centre: QVBoxLayout, library: LibraryPanel, docks: dict[str, QDockWidget]
+    ) -> None:
+        self.notices, self.centre, self.library, self.docks = notices, centre, library, docks
+
+
+def build(window: QMainWindow, saved_state: QByteArray | None) -> Shell:
+    """Give ``window`` its notice bar, centre and docks (library live, the others loading).
+
+    Restores ``saved_state`` (the dock layout of the last session), or sizes the docks for a
+    first start in proportion to the window.
+    """
     central = QWidget(window)
-    central.setLayout(window.centre)
+    centre = QVBoxLayout(central)
+    centre.setContentsMargins(0, 0, 0, 0)
+    centre.addWidget(QLabel("Loading…", alignment=Qt.AlignmentFlag.AlignCenter), 1)
     window.setCentralWidget(central)
-    window.library = LibraryPanel(window)
-    window.docks = {}
-    for key, area in _AREAS.items():
+    notices = NoticeBar(central)  # floats over the centre: notices never move the timeline
+    library = LibraryPanel(window)
+    # The right column runs the full height: the chain's parameter form needs it more than the gallery.
+    window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    docks: dict[str, QDockWidget] = {}
+    for key, area in DOCK_AREAS.items():
         dock = QDockWidget(key.capitalize(), window)
         dock.setObjectName(f"dock-{key}")
-        dock.setWidget(
-            window.library if key == "library" else QLabel("Loading…", alignment=Qt.AlignmentFlag.AlignCenter)
-        )
+        dock.setWidget(library if key == "library" else QLabel("Loading…", alignment=Qt.AlignmentFlag.AlignCenter))
         window.addDockWidget(area, dock)
-        window.docks[key] = dock
-    window.recent_menu = QMenu(window)
-    window.menu_actions = menus.build(window)
-    if saved.state is None or not window.restoreState(saved.state):
-        docks = window.docks
-        window.resizeDocks([docks["library"], docks["chain"]], [260, 360], Qt.Orientation.Horizontal)
-        window.resizeDocks([docks["chain"], docks["queue"]], [600, 160], Qt.Orientation.Vertical)
-        window.resizeDocks([docks["gallery"]], [320], Qt.Orientation.Vertical)
+        docks[key] = dock
+    if saved_state is None or not window.restoreState(saved_state):
+        size_docks(window, docks)
     window.setAcceptDrops(True)
+    return Shell(notices, centre, library, docks)
+
+
+def size_docks(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """First-start dock sizes: the side docks take a share of the width, the gallery a share of the height.
+
+    The chain dock gets most of the right column, so its parameter form has room; the queue keeps
+    enough for its list and progress line.
+    """
+    width, height = window.width(), window.height()
+    side = max(240, width // 5)
+    window.resizeDocks([docks["library"], docks["chain"]], [side, max(340, width // 4)], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["chain"], docks["queue"]], [height * 4 // 5, height // 5], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["gallery"]], [max(220, height * 3 // 10)], Qt.Orientation.Vertical)

@@ -60,6 +60,7 @@ class Timeline(QWidget):
         self._tile_pool = QThreadPool(self)
         self._tile_pool.setMaxThreadCount(1)
         self._tile_request = 0
+        self._shut_down = False  # tiles that finish after shutdown are dropped: their images are gone
         self._cancel_build: threading.Event | None = None
 
         self.plots = pg.GraphicsLayoutWidget(self)
@@ -253,6 +254,7 @@ class Timeline(QWidget):
         if self._cancel_build is not None:
             self._cancel_build.set()
         self._tile_request += 1
+        self._shut_down = True
         self._tile_pool.clear()
         return wait_for_workers(self._tile_pool, "spectrogram tiles", deadline)
 
@@ -331,8 +333,11 @@ class Timeline(QWidget):
         info, rate = self.info, self.info.sample_rate
         self._tile_request += 1
         request = self._tile_request
-        # The overview is always wanted; a detail tile only while it is still the latest request.
-        wanted = (lambda: True) if image is self.overview_image else (lambda: request == self._tile_request)
+        overview = image is self.overview_image
+
+        def wanted() -> bool:
+            # The overview is wanted until shutdown; a detail tile only while it is still the latest request.
+            return not self._shut_down if overview else request == self._tile_request
 
         def compute() -> np.ndarray | None:
             if not wanted():

@@ -36,6 +36,7 @@ __all__ = ["TrainingJob", "TrainingRunPage"]
 _SAMPLES = 4
 _SAMPLE_SIZE = 128
 _SMOOTHING = 0.9
+_METRIC_COLOURS = ((214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207))
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,12 @@ class TrainingRunPage(QWizardPage):
         self.plot.addLegend()
         self._raw_curve = self.plot.plot([], [], pen=pyqtgraph.mkPen((150, 170, 200), width=1), name="loss")
         self._smooth_curve = self.plot.plot([], [], pen=pyqtgraph.mkPen((31, 119, 180), width=2), name="smoothed")
+        self.metrics_plot = pyqtgraph.PlotWidget(self)  # the validation metrics, one curve each, by round
+        self.metrics_plot.setLabel("bottom", "epoch")
+        self.metrics_plot.addLegend()
+        self.metrics_plot.setVisible(False)
+        self.metric_curves: dict[str, Any] = {}
+        self.metric_values: dict[str, list[float]] = {}
         self.evaluation = QLabel("Validation metrics appear here after each epoch.", self)
         self.evaluation.setWordWrap(True)
         self.samples = [QLabel(self) for _ in range(_SAMPLES)]
@@ -99,6 +106,10 @@ class TrainingRunPage(QWizardPage):
         self.pause_button.toggled.connect(self._on_pause_toggled)
         self.cancel_button = QPushButton("Cancel training", self)
         self.cancel_button.clicked.connect(self.stop)
+        self.resume_button = QPushButton("Resume training", self)
+        self.resume_button.setToolTip("Go on from the last checkpoint in the run folder")
+        self.resume_button.clicked.connect(self.initializePage)
+        self.resume_button.setVisible(False)
         sample_row = QHBoxLayout()
         for label in self.samples:
             label.setFixedSize(_SAMPLE_SIZE, _SAMPLE_SIZE)
@@ -110,8 +121,12 @@ class TrainingRunPage(QWizardPage):
         controls.addWidget(self.eta)
         controls.addWidget(self.pause_button)
         controls.addWidget(self.cancel_button)
+        controls.addWidget(self.resume_button)
+        plots = QHBoxLayout()
+        plots.addWidget(self.plot, 1)
+        plots.addWidget(self.metrics_plot, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.plot, 1)
+        layout.addLayout(plots, 1)
         layout.addWidget(self.evaluation)
         layout.addWidget(self.sample_step)
         layout.addLayout(sample_row)
@@ -128,6 +143,10 @@ class TrainingRunPage(QWizardPage):
         self.metrics, self.losses, self._smoothed = None, [], []
         self._raw_curve.setData([], [])
         self._smooth_curve.setData([], [])
+        self.metric_values = {name: [] for name in self.metric_values}
+        for curve in self.metric_curves.values():
+            curve.setData([], [])
+        self.resume_button.setVisible(False)
         self._cancel = cancel = CancelToken()
         self._events = events = TrainingEvents()
 
@@ -171,6 +190,7 @@ class TrainingRunPage(QWizardPage):
             text = ", ".join(f"{name} {number:.4g}" for name, number in value.metrics.items())
             best = " (best so far)" if value.best else ""
             self.evaluation.setText(f"After {value.round} of {value.rounds}{best}: {text}")
+            self._plot_metrics(value)
         elif isinstance(value, SampleEvent):
             self.sample_step.setText(f"Samples at step {value.step}:")
             for label, image in zip(self.samples, value.images, strict=False):
@@ -181,6 +201,23 @@ class TrainingRunPage(QWizardPage):
             self.status.setText(f"Checkpoint saved at step {value.step} in {value.folder}.")
         elif isinstance(value, Progress):
             self.status.setText(value.stage)
+
+    def _plot_metrics(self, event: EvaluationEvent) -> None:
+        """One curve per validation metric (the training loss is on the other plot), over the rounds so far."""
+        import pyqtgraph
+
+        for name, number in event.metrics.items():
+            if name == "train_loss":
+                continue
+            if name not in self.metric_curves:
+                colour = _METRIC_COLOURS[len(self.metric_curves) % len(_METRIC_COLOURS)]
+                self.metric_curves[name] = self.metrics_plot.plot([], [], pen=pyqtgraph.mkPen(colour, width=2),
+                                                                  symbol="o", symbolSize=5, name=name)
+            values = self.metric_values.setdefault(name, [])
+            values.append(number)
+            first = event.round - len(values) + 1
+            self.metric_curves[name].setData(list(range(first, event.round + 1)), values)
+        self.metrics_plot.setVisible(bool(self.metric_curves))
 
     def _on_step(self, step: StepEvent) -> None:
         self.losses.append(step.loss)
@@ -204,6 +241,7 @@ class TrainingRunPage(QWizardPage):
 
     def _on_failed(self, error: BaseException) -> None:
         self._set_running(False)
+        self.resume_button.setVisible(True)  # the run folder keeps its last checkpoint
         if isinstance(error, A2IError):
             self.status.setText(str(error))
         else:

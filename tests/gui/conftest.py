@@ -37,7 +37,13 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.fixture
 def toy(drop_in: Callable[[str], Path], app_dirs: dict[str, Path]) -> None:
-    """The toy plugin (chain toy-proj>toy-gen) and the GUI test generators, in the drop-in folder."""
+    """The toy plugin (chain toy-proj>toy-gen) and the GUI test generators, in the drop-in folder.
+
+    The first-run welcome is dismissed, as after a user's first start (its own tests show it).
+    """
+    from a2i_studio import config
+
+    config.save_settings({"welcome_dismissed": True})
     drop_in("toy_plugin")
     shutil.copy(HERE / "gui_test_plugin.py", app_dirs["config"] / "plugins" / "gui_test_plugin.py")
 

@@ -76,10 +76,12 @@ def test_missing_weights_are_shown_in_the_chain_panel_and_models_dialog(
 ) -> None:
     chain_panel = window.chain_panel
     assert chain_panel is not None and chain_panel.select_chain("toy-proj>weighty-gen")
-    assert chain_panel.weights_label.isVisible()
-    assert "get it with: <code>a2i models download gui-test-weights</code>" in chain_panel.weights_label.text()
+    assert chain_panel.chain_combo.currentText() == "toy-proj>weighty-gen  — not ready yet"
+    assert chain_panel.next_step.isVisible()
+    assert chain_panel.generate_button.isEnabled()  # its model parameter could point at the user's own copy
+    assert "Missing: weights gui-test-weights (1.2 kB) (not downloaded)." in chain_panel.next_step.text.text()
     assert chain_panel.select_chain("toy-proj>toy-gen")
-    assert not chain_panel.weights_label.isVisible()
+    assert not chain_panel.next_step.isVisible() and chain_panel.generate_button.isEnabled()
 
     window.menu_actions["models"].trigger()
     dialog = window.dialogs["models"]
@@ -96,13 +98,15 @@ def test_missing_weights_are_shown_in_the_chain_panel_and_models_dialog(
         "1.2 kB",
     ]
     expected = app_dirs["models"] / "checkpoints" / "gui-test.safetensors"
-    assert str(expected) in row.text(4) and "a2i models download gui-test-weights" in row.text(4)
+    assert row.text(4) == str(expected) and "a2i models download gui-test-weights" in row.toolTip(4)
     expected.parent.mkdir(parents=True)
     expected.write_bytes(b"x" * 2048)
     dialog.refresh_button.click()
     qtbot.waitUntil(lambda: weighty_row().text(2) == "found")
     row = weighty_row()
     assert (row.text(3), row.text(4)) == ("2.0 kB", str(expected))
+    qtbot.waitUntil(lambda: chain_panel.chain_combo.findText("toy-proj>weighty-gen") >= 0)  # ready now
+    assert chain_panel.select_chain("toy-proj>weighty-gen") and not chain_panel.next_step.isVisible()
 
 
 def test_settings_are_saved_and_used(window: MainWindow, generate: Callable[[MainWindow], list]) -> None:

@@ -113,7 +113,7 @@ def test_chain_panel_falls_back_to_the_first_chain_when_the_default_is_missing(q
     panel = ChainPanel()
     qtbot.addWidget(panel)
     assert not panel.generate_button.isEnabled() and panel.note.text() == "Loading plugins…"
-    panel.set_chains(chains(), {}, "mfcc>aegan")
+    panel.set_chains(chains(), "mfcc>aegan")
     assert panel.current_chain() is not None and panel.current_chain().id == "form-enc>form-gen"
     assert panel.note.text() == "Chain mfcc>aegan is not installed here; showing form-enc>form-gen instead."
     assert panel.generate_button.isEnabled()
@@ -123,15 +123,15 @@ def test_chain_panel_falls_back_to_the_first_chain_when_the_default_is_missing(q
     assert panel.params() == {"form-enc": {}, "other-gen": {"size": 64}}
     assert panel.select_chain("form-enc>form-gen")
     assert panel.params()["form-gen"]["steps"] == 12  # remembered across chain switches
-    panel.set_chains([], {}, None)
-    assert not panel.generate_button.isEnabled() and "No runnable chain" in panel.note.text()
+    panel.set_chains([], None)
+    assert not panel.generate_button.isEnabled() and "No chain can run yet" in panel.note.text()
 
 
 @pytest.mark.parametrize(("mode", "expected_seeds", "box_after"), [("fixed", [9, 9], 9), ("increment", [9, 12], 15)])
 def test_seed_modes(qtbot: QtBot, mode: str, expected_seeds: list[int], box_after: int) -> None:
     panel = ChainPanel()
     qtbot.addWidget(panel)
-    panel.set_chains(chains(), {}, None)
+    panel.set_chains(chains(), None)
     panel.seed_mode.setCurrentText(mode)
     panel.seed.setValue(9)
     panel.batch.setValue(3)
@@ -142,6 +142,6 @@ def test_seed_modes(qtbot: QtBot, mode: str, expected_seeds: list[int], box_afte
 def test_random_seed_mode_shows_each_new_seed(qtbot: QtBot) -> None:
     panel = ChainPanel()
     qtbot.addWidget(panel)
-    panel.set_chains(chains(), {}, None)
+    panel.set_chains(chains(), None)
     seeds = [panel.take_seed() for _ in range(5)]
     assert len(set(seeds)) == 5 and panel.seed.value() == seeds[-1]

@@ -34,6 +34,24 @@ def test_delete_moves_to_trash_and_undo_brings_it_back(
     assert window.gallery_panel.model.rowCount() == 0
 
 
+def test_undoing_a_delete_keeps_the_star(window: MainWindow, generate: Callable[[MainWindow], list]) -> None:
+    assert window.chain_panel is not None and window.gallery_panel is not None
+    gallery = window.gallery_panel
+    window.chain_panel.batch.setValue(2)
+    generate(window)
+    starred, plain = gallery.model.item(0), gallery.model.item(1)
+    select_rows(window, 0)
+    gallery.buttons["star"].click()
+    for _ in range(2):  # delete both, the starred one first, then undo both
+        select_rows(window, 0)
+        gallery.buttons["delete"].click()
+    assert gallery.model.rowCount() == 0
+    window.menu_actions["undo"].trigger()
+    window.menu_actions["undo"].trigger()
+    stars = {item.id: item.starred for item in (gallery.model.item(row) for row in range(gallery.model.rowCount()))}
+    assert stars == {starred.id: True, plain.id: False}
+
+
 def test_star_and_filters(window: MainWindow, generate: Callable[[MainWindow], list]) -> None:
     assert window.chain_panel is not None and window.gallery_panel is not None
     gallery = window.gallery_panel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,15 +45,20 @@ def test_cancel_stops_the_running_job_and_saves_nothing(
 ) -> None:
     assert window.chain_panel is not None and window.jobs is not None and window.gallery_panel is not None
     assert window.chain_panel.select_chain("toy-proj>slow-gen")
+    window.chain_panel.forms["slow-gen"].set_values({"steps": 200})  # 5 s
     panel = window.docks["queue"].widget()
     with qtbot.waitSignal(
         window.jobs.job_progress, timeout=TIMEOUT, check_params_cb=lambda job, progress, preview: progress.step >= 2
     ):
         window.chain_panel.generate_button.click()
-    # the panel shows progress and previews at most 20 times a second
-    qtbot.waitUntil(lambda: panel.preview.isVisible() and panel.progress.value() >= 2)
+    # after a second, the panel and the status bar show progress and an ETA; previews at most 20 times a second
+    status = window.job_status
+    assert status is not None
+    qtbot.waitUntil(lambda: panel.preview.isVisible() and status.progress.isVisible() and status.progress.value() >= 2)
     assert panel.preview.pixmap().width() == 80  # the 16 px live preview, scaled up to the 80 px box
-    assert panel.progress.maximum() == 40
+    assert panel.status.progress.isVisible() and panel.status.progress.maximum() == 200
+    assert re.fullmatch(r"ETA \d+:\d\d", status.eta.text())
+    assert status.stage.text().startswith("chirp.wav") and status.stage.text().endswith(": slowly")
     assert panel.cancel_button.isEnabled()
     with qtbot.waitSignal(window.jobs.job_failed, timeout=TIMEOUT) as failed:
         panel.cancel_button.click()

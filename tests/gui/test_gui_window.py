@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from a2i_studio.gui import session
+from a2i_studio.gui.jobs_panel import Eta, format_seconds
 from a2i_studio.gui.main_window import MainWindow
 
 
@@ -127,10 +128,11 @@ def test_window_fits_a_small_laptop_screen_and_status_text_never_relayouts(windo
     assert (title.sizeHint(), title.minimumSizeHint()) == size  # a new text repaints, it never lays out
     assert title.toolTip() == title.text()  # the whole line stays readable where it is elided
     panel = window.docks["queue"].widget()
-    before = panel.minimumSizeHint()
-    panel.progress.setVisible(True)
+    before = panel.minimumSizeHint(), window.job_status.sizeHint()
+    for status in (panel.status, window.job_status):
+        status._set_shown(True)
     panel.preview.setVisible(True)
-    assert panel.minimumSizeHint() == before  # showing a job's progress keeps the dock's size
+    assert (panel.minimumSizeHint(), window.job_status.sizeHint()) == before  # progress keeps the dock's size
 
 
 def test_restored_layout_keeps_each_dock_and_the_centre_their_size(
@@ -154,3 +156,26 @@ def test_restored_layout_keeps_each_dock_and_the_centre_their_size(
     first.close()
     second = start()
     assert sizes(second) == before
+
+
+def test_eta_is_the_time_per_step_so_far_times_the_steps_left() -> None:
+    now = [100.0]
+    eta = Eta(clock=lambda: now[0])
+    assert eta.update(0, 1) is None  # "decoding audio": a stage of its own
+    assert eta.update(0, 50) is None  # denoising starts: the clock starts
+    now[0] += 2.0
+    assert eta.update(4, 50) == pytest.approx(2.0 / 4 * 46)
+    now[0] += 3.0
+    assert eta.update(10, 50) == pytest.approx(5.0 / 10 * 40)
+    assert eta.update(1, 50) is None  # a step that goes back is the next image's stage
+    assert format_seconds(23) == "0:23" and format_seconds(754.4) == "12:34" and format_seconds(3723) == "1:02:03"
+
+
+def test_notices_float_over_the_timeline_without_moving_it(window: MainWindow, qtbot: QtBot) -> None:
+    assert window.timeline is not None
+    before = window.timeline.geometry()
+    window.notices.show_notice("A first notice.", "warning")
+    window.notices.show_notice("A second notice, long enough to wrap on a narrow window. " * 4, "error")
+    assert window.notices.isVisible() and window.notices.height() > 0
+    assert window.notices.geometry().top() == 0 and window.notices.width() == window.centralWidget().width()
+    assert window.timeline.geometry() == before
