@@ -76,16 +76,16 @@ def test_a_muted_file_plays_in_real_time_every_sample_once_and_stamped_when_hear
 
 def test_the_meter_shows_the_peak_level_and_a_stopped_player_starts_over(tmp_path: Path) -> None:
     path = tmp_path / "tone.wav"
-    soundfile.write(path, (0.5 * np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE)).astype(np.float32), RATE)
+    soundfile.write(path, (0.5 * np.sin(2 * np.pi * 440 * np.arange(RATE // 2) / RATE)).astype(np.float32), RATE)
     player = FilePlayer(path, mute=True)
     with player:
         time.sleep(0.3)
         level = player.level
         first = player.read()
     assert -6.5 < level <= -6.0  # a sine of peak 0.5 is -6 dBFS
-    assert 0.2 <= sum(block.samples.shape[0] for block in first) / RATE <= 1.0
+    assert 0.2 <= sum(block.samples.shape[0] for block in first) / RATE <= 0.5
     blocks, _ = _play(player)  # started again: from the beginning, all of it
-    assert sum(block.samples.shape[0] for block in blocks) == RATE
+    assert sum(block.samples.shape[0] for block in blocks) == RATE // 2
 
 
 def test_a_missing_file_or_device_gives_one_sentence(tmp_path: Path) -> None:
