@@ -23,7 +23,9 @@ _BPM_SPREAD_OCTAVES = 1.0
 _TIGHTNESS = 100.0  # how strongly the dynamic programme holds the tempo
 
 
-def pick_onsets(strength: np.ndarray, hops_per_second: float, delta: float = 0.07) -> np.ndarray:
+def pick_onsets(
+    strength: np.ndarray, hops_per_second: float, delta: float = 0.07, min_range: float = 0.0
+) -> np.ndarray:
     """Hops where the onset strength peaks: librosa's ``onset_detect`` rule on our envelope.
 
     A hop is an onset when it is the largest value in the 30 ms before it, stands
@@ -34,13 +36,15 @@ def pick_onsets(strength: np.ndarray, hops_per_second: float, delta: float = 0.0
         strength: Onset strength per hop.
         hops_per_second: Hops per second of ``strength``.
         delta: Height above the local mean, as a share of the strength's range.
+        min_range: The smallest range the strength is scaled over: live sound, whose first
+            seconds may be all faint noise, keeps that noise from scaling up into onsets.
 
     Returns:
         Hop indices, ascending.
     """
     if strength.size == 0 or float(strength.max() - strength.min()) <= 0:
         return np.zeros(0, dtype=np.int64)
-    scaled = (strength - strength.min()) / (strength.max() - strength.min())
+    scaled = (strength - strength.min()) / max(float(strength.max() - strength.min()), min_range)
     pre_max = max(1, round(0.03 * hops_per_second))
     average = max(1, round(0.10 * hops_per_second))
     wait = max(1, round(0.03 * hops_per_second))

@@ -163,6 +163,7 @@ class Analyser:
         self._window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_N_FFT) / _N_FFT)).astype(np.float32)
         self._pending = np.zeros(_N_FFT // 2, dtype=np.float32)  # centred frames: half a frame of silence first
         self._samples = 0
+        self._forgotten = 0  # hops dropped by recent()
         self._previous = np.zeros((_FLUX_LAG, _N_MELS))  # the last compressed mel rows, for the flux
         self._levels: list[np.ndarray] = []
         self._flux: list[np.ndarray] = []
@@ -178,6 +179,33 @@ class Analyser:
         if count > 0:
             self._frames(self._pending[: (count - 1) * _HOP + _N_FFT], count)
             self._pending = self._pending[count * _HOP :]
+
+    def recent(self, seconds: float) -> tuple[float, Analysis]:
+        """The envelopes of the last ``seconds`` fed so far, for live input; forgets the hops before them.
+
+        Live sound has no end to wait for: this reads the hops analysed up to now (the
+        last 16 ms of sound are analysed with the next block) and drops older ones, so a
+        session of hours keeps ``seconds`` of them. An analyser read this way is not
+        finished.
+
+        Returns:
+            ``(offset, analysis)``: where the analysis's first hop lies, in seconds from the
+            first sample fed, and an :class:`Analysis` of the hops since, without events.
+        """
+        keep = max(1, round(seconds / HOP_SECONDS))
+        loudness = np.concatenate(self._levels)[-keep:] if self._levels else np.zeros(0)
+        flux = np.concatenate(self._flux)[-keep:] if self._flux else np.zeros(0)
+        bands = np.concatenate(self._band_levels)[-keep:] if self._band_levels else np.zeros((0, len(self._bands)))
+        self._forgotten += sum(level.size for level in self._levels) - loudness.size
+        self._levels, self._flux, self._band_levels = [loudness], [flux], [bands]
+        self._blocks.clear()  # section changes need the sound after them: live mode has none
+        analysis = Analysis(
+            duration=loudness.size * HOP_SECONDS,
+            loudness_db=loudness,
+            onset_strength=flux,
+            band_db={band: bands[:, index] for index, band in enumerate(self._bands)},
+        )
+        return self._forgotten * HOP_SECONDS, analysis
 
     def finish(self) -> Analysis:
         """Analyse the rest (padded with silence) and return the :class:`Analysis`."""

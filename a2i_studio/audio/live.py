@@ -1,23 +1,25 @@
 """Recording from the microphone and playing clips, through sounddevice.
 
-sounddevice is imported inside each function: it loads the PortAudio library
-when imported, and a machine without it (or without any sound card) must still
-decode files, make images and run the tests. Both missing pieces become a
-:class:`~a2i_studio.audio.NoAudioDevice` with a sentence saying what to install
-or connect.
+sounddevice is imported inside each function (through
+:func:`~a2i_studio.audio._sounddevice.load_sounddevice`): a machine without
+PortAudio, or without any sound card, must still decode files, make images
+and run the tests; what is missing becomes a
+:class:`~a2i_studio.audio.NoAudioDevice` with a sentence saying what to
+install or connect. Live input (a device as it captures, a file played in
+real time) is :mod:`a2i_studio.audio.live_input`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from a2i_studio.audio._clip import Clip
 from a2i_studio.audio._errors import NoAudioDevice
+from a2i_studio.audio._sounddevice import load_sounddevice
 
 __all__ = ["Playback", "play", "record"]
 
@@ -36,7 +38,7 @@ def record(seconds: float, *, sample_rate: int = 48000, device: int | str | None
     Raises:
         NoAudioDevice: PortAudio is missing, or there is no usable input device.
     """
-    sounddevice = _sounddevice()
+    sounddevice = load_sounddevice()
     try:
         samples = sounddevice.rec(
             round(seconds * sample_rate), samplerate=sample_rate, channels=1, dtype="float32", device=device
@@ -97,7 +99,7 @@ def play(
     Raises:
         NoAudioDevice: PortAudio is missing, or there is no usable output device.
     """
-    sounddevice = _sounddevice()
+    sounddevice = load_sounddevice()
     frames = clip.samples.T if clip.samples.ndim == 2 else clip.samples[:, None]
     first = round(start * clip.sample_rate)
     last = frames.shape[0] if end is None else round(end * clip.sample_rate)
@@ -131,18 +133,3 @@ def play(
             f"No speaker could be opened ({error}): connect one or choose another output device."
         ) from None
     return Playback(stream, finished)
-
-
-def _sounddevice() -> ModuleType:
-    try:
-        import sounddevice
-    except OSError:  # sounddevice is installed but cannot load the PortAudio library
-        raise NoAudioDevice(
-            "Recording and playback need the PortAudio library, which was not found:"
-            " install it (for example `sudo apt install libportaudio2`) and restart a2i-studio."
-        ) from None
-    except ImportError:
-        raise NoAudioDevice(
-            "Recording and playback need the sounddevice package: install it with `pip install sounddevice`."
-        ) from None
-    return sounddevice

@@ -25,6 +25,7 @@ from a2i_studio.cli import (
     _gallery,
     _generate,
     _gui,
+    _live,
     _models,
     _plugins,
     _render,
@@ -38,7 +39,9 @@ __all__ = ["build_parser", "command_usages", "main"]
 _USAGE_WIDTH = 100
 _MESSAGE_WIDTH = 300
 """An unexpected error's message is cut here: some libraries put a page of advice in theirs."""
-_GROUPS = (_generate, _render, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui)
+_GROUPS = (
+    _generate, _render, _live, _batch, _plugins, _gallery, _audio, _models, _datasets, _train, _eval, _doctor, _gui,
+)
 
 
 class _Formatter(argparse.HelpFormatter):

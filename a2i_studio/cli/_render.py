@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from a2i_studio.cli._common import load_plugins, parse_param_options, print_json, progress_bar
+from a2i_studio.cli._video_options import add_video_options, video_settings
 
 __all__ = ["register", "rerun_video"]
 
@@ -22,24 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--chain", default=None, help="encoder>adapter>generator (default: the bundled mfcc>aegan)")
     render.add_argument("--start", type=float, default=None, metavar="S", help="segment start, seconds")
     render.add_argument("--end", type=float, default=None, metavar="S", help="segment end, seconds")
-    render.add_argument("--fps", type=float, default=24.0, help="frames per second, above 0 and at most 120")
-    render.add_argument("--size", type=_size, default=(0, 0), metavar="WxH",
-                        help="frame size, e.g. 256 or 640x360 (default: the generator's own)")
-    render.add_argument("--window", type=float, default=0.0, metavar="S",
-                        help="seconds of sound each frame listens to (default 2)")
-    render.add_argument("--attack", type=float, default=0.1, metavar="S", help="seconds to follow a rise (0.1)")
-    render.add_argument("--release", type=float, default=0.3, metavar="S", help="seconds to follow a fall (0.3)")
-    render.add_argument("--keyframes", default="none", metavar="MODE",
-                        help="none (every frame listens), or keyframes every N s, on onsets, beats or sections")
-    render.add_argument("--keyframe-every", type=float, default=2.0, metavar="S", help="seconds between keyframes")
-    render.add_argument("--interpolation", default="slerp", metavar="HOW", help="slerp or linear between keyframes")
-    render.add_argument("--continuity", default="fixed", metavar="MODE",
-                        help="fixed (one random draw), drift (slowly between seeds), previous (from the last frame)")
-    render.add_argument("--drift-seconds", type=float, default=8.0, metavar="S", help="seconds from seed to seed")
-    render.add_argument("--strength", type=float, default=0.5, metavar="F",
-                        help="previous: how far each frame moves from the last (0.05-1)")
-    render.add_argument("--modulate", action="append", default=[], metavar="PARAM=ENVELOPE:LOW:HIGH",
-                        help="a parameter follows loudness, onset, beat, bass, mid, treble or LO-HIhz; repeatable")
+    add_video_options(render)
     render.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the frames (default: random)")
     render.add_argument("--param", action="append", default=[], metavar="K=V", help="component parameter, repeatable")
     render.add_argument("--codec", default=None, help="video codec: h264 or hevc (mp4), vp9 or vp8 (webm)")
@@ -52,15 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run_render(args: argparse.Namespace) -> int:
     from a2i_studio.core import parse_chain
     from a2i_studio.engine import DEFAULT_CHAIN
-    from a2i_studio.frames import Modulation, RenderRequest, VideoSettings
+    from a2i_studio.frames import RenderRequest
 
-    modulations = tuple(Modulation.parse(text) for text in args.modulate)
-    settings = VideoSettings.from_values({
-        "fps": args.fps, "width": args.size[0], "height": args.size[1], "window": args.window,
-        "attack": args.attack, "release": args.release, "keyframes": args.keyframes,
-        "keyframe_every": args.keyframe_every, "interpolation": args.interpolation, "continuity": args.continuity,
-        "drift_seconds": args.drift_seconds, "strength": args.strength, "modulations": modulations,
-    })
+    settings = video_settings(args)
     manager = load_plugins(args)
     chain = args.chain or DEFAULT_CHAIN
     request = RenderRequest(
@@ -122,14 +100,3 @@ def _render(manager: Any, request: Any, as_json: bool, known_sha256: str | None 
     print(result.path)
     return 0
 
-
-def _size(text: str) -> tuple[int, int]:
-    """``256`` -> (256, 256); ``640x360`` -> (640, 360)."""
-    width, separator, height = text.lower().partition("x")
-    try:
-        size = (int(width), int(height if separator else width))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} should read W or WxH, e.g. 256 or 640x360") from None
-    if not all(0 < side <= 4096 for side in size):
-        raise argparse.ArgumentTypeError(f"{text!r}: each side must be 1 to 4096 pixels")
-    return size

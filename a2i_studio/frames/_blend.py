@@ -66,12 +66,20 @@ class Smoother:
         self.fall = _share(release, rate)
         self.state: Any = None
 
-    def __call__(self, value: Any) -> Any:
-        """The smoothed value after ``value`` arrives; the first value passes unchanged."""
+    def __call__(self, value: Any, steps: int = 1) -> Any:
+        """The smoothed value after ``value`` arrives; the first value passes unchanged.
+
+        Args:
+            value: The new value.
+            steps: Values' worth of time since the last one: live mode skips frames to keep up,
+                and the value then moves as far as that many steps towards ``value`` would take it.
+        """
         if self.state is None or (self.rise == 1.0 and self.fall == 1.0):
             self.state = value
-        else:
+        elif steps == 1:
             self.state = _follow(self.state, value, self.rise, self.fall)
+        else:
+            self.state = _follow(self.state, value, 1.0 - (1.0 - self.rise) ** steps, 1.0 - (1.0 - self.fall) ** steps)
         return self.state
 
 

@@ -19,9 +19,11 @@ from typing import Any
 from a2i_studio.errors import VideoError
 from a2i_studio.frames._writers import RECIPE_TAG
 
-__all__ = ["VIDEO_SUFFIXES", "cache_key", "is_video", "read_video_recipe", "sidecar_path"]
+__all__ = ["LIVE_RECIPE_FORMAT", "VIDEO_SUFFIXES", "cache_key", "is_video", "read_video_recipe", "sidecar_path"]
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif")
+LIVE_RECIPE_FORMAT = "a2i-live/1"
+"""The recipe format of a recorded live session (its frames depend on timing: it cannot be rendered again)."""
 _SIDECAR_SUFFIX = ".a2i.json"
 
 

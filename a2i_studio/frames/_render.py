@@ -30,7 +30,7 @@ from a2i_studio.engine import DEFAULT_CHAIN, GenerationRequest, request_from_rec
 from a2i_studio.errors import Cancelled, ParamError, VideoError
 from a2i_studio.files import atomic_write_json, is_disk_full
 from a2i_studio.frames._cache import FrameCache
-from a2i_studio.frames._recipe import cache_key, sidecar_path
+from a2i_studio.frames._recipe import LIVE_RECIPE_FORMAT, cache_key, sidecar_path
 from a2i_studio.frames._settings import VIDEO_PARAMS, VideoSettings
 from a2i_studio.frames._source import FileSource
 from a2i_studio.frames._stream import Frame, FrameStream
@@ -196,9 +196,15 @@ def request_from_video_recipe(
 
     Raises:
         GalleryError: If the recipe is of another format or damaged.
+        VideoError: If it is the recipe of a recorded live session.
         A2IError: If the audio is gone or changed (``source`` names the video in the sentence).
         ParamError: If its settings are not valid here.
     """
+    if recipe.get("format") == LIVE_RECIPE_FORMAT:
+        raise VideoError(
+            f"{source} is a recording of a live session: its frames depended on how fast the machine painted "
+            "them, so it cannot be rendered again; render its sound with a2i render instead."
+        )
     still = request_from_recipe(recipe, audio, source=source)
     video = recipe["video"]
     names = {param.name for param in VIDEO_PARAMS}

@@ -7,8 +7,11 @@ keyframes), encodes the window through the encoder and adapters. Frames
 between two keyframes wait for the second and glide between the two
 embeddings. Each frame's embedding is then smoothed and painted by the
 generator with the continuity the settings ask for. The render command feeds
-it windows of a file; live mode feeds it windows of an input device, and may
-skip painting a frame (``paint=False``) to keep up.
+it windows of a file; live mode feeds it the newest window of a live input
+(``live=True``): frames between keyframes then hold the last keyframe's
+embedding instead of waiting for the next one, and a frame skipped to keep up
+(a gap in the indices) moves the smoothing as far as the frames skipped would
+have.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class _Waiting:
     envelopes: dict[str, float]
     params: dict[str, dict[str, Any]]
     paint: bool
+    steps: int = 1
     value: Any = None
 
 
@@ -97,6 +101,8 @@ class FrameStream:
         made: Looks up frames made before, by index (a render's frame cache), returning ``None``
             where there is none; such a frame is used as it is, and as the previous frame of the
             next one. Also the attribute :attr:`made`, which may be set after construction.
+        live: Live mode: no frame waits for a later keyframe; frames between keyframes hold the
+            last keyframe's embedding (the smoothing glides to it), and windows may skip indices.
 
     Raises:
         ChainError: If the chain does not exist.
@@ -115,6 +121,7 @@ class FrameStream:
         dtype: str | None = None,
         cancel: CancelToken | None = None,
         made: Callable[[int], Image | None] | None = None,
+        live: bool = False,
     ) -> None:
         # 1. Check everything before loading anything.
         self.engine = engine
@@ -138,6 +145,8 @@ class FrameStream:
         self._smoother = Smoother(settings.attack, settings.release, settings.fps)
         self._follower = Smoother(settings.attack, settings.release, settings.fps)
         self.made = made
+        self.live = live
+        self._last_index: int | None = None
         self._waiting: list[_Waiting] = []
         self._last_samples: Any = None  # the latest window's sound, for finish()
         self._anchor: tuple[float, Any] | None = None  # time and embedding of the last keyframe
@@ -161,10 +170,16 @@ class FrameStream:
             Cancelled: If the cancel token was set.
         """
         self.cancel.raise_if_cancelled()
-        envelopes = self._follow(window.envelopes)
+        steps = 1 if self._last_index is None else window.index - self._last_index
+        self._last_index = window.index
+        envelopes = self._follow(window.envelopes, steps)
         params = self._modulate(envelopes)
-        listens = self.settings.keyframes == "none" or window.keyframe
-        waiting = _Waiting(window.index, window.time, listens, envelopes, params, paint)
+        listens = self.settings.keyframes == "none" or window.keyframe or (self._anchor is None and self.live)
+        waiting = _Waiting(window.index, window.time, listens, envelopes, params, paint, steps)
+        if not listens and self.live:  # hold the last keyframe's embedding: nothing waits for sound not heard
+            assert self._anchor is not None
+            waiting.value = self._anchor[1]
+            return [self._make(waiting)]
         self._waiting.append(waiting)
         if not listens:
             self._last_samples = window.samples
@@ -181,11 +196,11 @@ class FrameStream:
 
     # -- steps -------------------------------------------------------------------------------------
 
-    def _follow(self, envelopes: Mapping[str, float]) -> dict[str, float]:
+    def _follow(self, envelopes: Mapping[str, float], steps: int) -> dict[str, float]:
         if not envelopes:
             return {}
         names = sorted(envelopes)
-        smoothed = self._follower(_vector([envelopes[name] for name in names]))
+        smoothed = self._follower(_vector([envelopes[name] for name in names]), steps)
         return {name: float(value) for name, value in zip(names, smoothed, strict=True)}
 
     def _modulate(self, envelopes: Mapping[str, float]) -> dict[str, dict[str, Any]]:
@@ -218,7 +233,7 @@ class FrameStream:
         return frames
 
     def _make(self, waiting: _Waiting) -> Frame:
-        value = self._smoother(waiting.value)
+        value = self._smoother(waiting.value, waiting.steps)
         image = self.made(waiting.index) if self.made is not None else None
         reused = image is not None
         if image is None and waiting.paint:

@@ -4,7 +4,9 @@ PyAV (FFmpeg) does the encoding; its PyPI wheels ship libx264, libvpx-vp9,
 the native AAC encoder, libopus and the GIF encoder, which is everything
 these formats need (:func:`output_format` says so in a sentence where a build
 lacks one). Audio is read block by block and encoded right behind the
-frames, so the file's packets interleave and memory stays flat. A writer
+frames, so the file's packets interleave and memory stays flat; it comes from
+a file (:class:`AudioTrack`), or, when live mode records, from the sound as it
+is heard (any :class:`SoundTrack`). A writer
 works on whatever path it is given; :func:`write_video` runs it through
 :func:`a2i_studio.files.atomic_write`, so a failed or cancelled render leaves
 no partial file.
@@ -17,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
@@ -29,7 +31,16 @@ if TYPE_CHECKING:
     from av.video.stream import VideoStream
     from PIL.Image import Image
 
-__all__ = ["CONTAINERS", "RECIPE_TAG", "AudioTrack", "OutputFormat", "fit_frame", "output_format", "write_video"]
+__all__ = [
+    "CONTAINERS",
+    "RECIPE_TAG",
+    "AudioTrack",
+    "OutputFormat",
+    "SoundTrack",
+    "fit_frame",
+    "output_format",
+    "write_video",
+]
 
 RECIPE_TAG = "a2i-recipe"
 """The metadata key that holds the recipe in MP4 and WebM files."""
@@ -69,6 +80,24 @@ class OutputFormat:
         return self.kind in ("mp4", "webm")
 
 
+class SoundTrack(Protocol):
+    """Sound for a video, handed out block by block."""
+
+    @property
+    def channels(self) -> int:
+        """Its channels."""
+        ...
+
+    @property
+    def sample_rate(self) -> int:
+        """Its own sample rate."""
+        ...
+
+    def blocks(self, sample_rate: int, keep_channels: bool) -> Iterator[np.ndarray]:
+        """The sound at ``sample_rate``: ``(frames, channels)`` blocks if ``keep_channels``, else mono ``(frames,)``."""
+        ...
+
+
 @dataclass(frozen=True)
 class AudioTrack:
     """The sound to mux: ``start`` to ``end`` seconds of ``path``."""
@@ -77,9 +106,30 @@ class AudioTrack:
     start: float | None
     end: float | None
 
+    @property
+    def channels(self) -> int:
+        """The file's channels."""
+        return audio.probe(self.path).channels
 
-def output_format(out: Path, codec: str | None = None) -> OutputFormat:
+    @property
+    def sample_rate(self) -> int:
+        """The file's sample rate."""
+        return audio.probe(self.path).sample_rate
+
+    def blocks(self, sample_rate: int, keep_channels: bool) -> Iterator[np.ndarray]:
+        """The segment decoded block by block (:func:`a2i_studio.audio.stream`)."""
+        return audio.stream(
+            self.path, start=self.start, end=self.end, sample_rate=sample_rate, keep_channels=keep_channels
+        )
+
+
+def output_format(out: Path, codec: str | None = None, option: str = "--out") -> OutputFormat:
     """The format ``--out`` asks for by its suffix (none: a PNG folder), with ``--codec`` or the default.
+
+    Args:
+        out: The file or folder to write.
+        codec: The video codec, or ``None`` for the container's default.
+        option: How messages name ``out`` (``--record`` for a live session).
 
     Raises:
         ParamError: For an unknown container or codec, or an encoder this PyAV build lacks.
@@ -87,7 +137,7 @@ def output_format(out: Path, codec: str | None = None) -> OutputFormat:
     kind = _SUFFIXES.get(out.suffix.lower())
     if kind is None:
         raise ParamError(
-            f"--out {out.name}: {out.suffix} is not a container a2i render writes; use .mp4, .webm, .gif, "
+            f"{option} {out.name}: {out.suffix} is not a container a2i render writes; use .mp4, .webm, .gif, "
             "or a folder name without a suffix for a PNG sequence."
         )
     codecs = CONTAINERS[kind]
@@ -124,7 +174,7 @@ def write_video(
     fmt: OutputFormat,
     frames: Iterable[Image],
     fps: float,
-    track: AudioTrack | None,
+    track: SoundTrack | None,
     recipe: Callable[[], dict[str, Any]],
 ) -> None:
     """Write ``frames`` (all one size) to ``out`` whole or not at all, with the sound of ``track``.
@@ -151,7 +201,7 @@ def _write_container(
     fmt: OutputFormat,
     frames: Iterable[Image],
     fps: float,
-    track: AudioTrack | None,
+    track: SoundTrack | None,
     recipe: Callable[[], dict[str, Any]],
 ) -> None:
     import av
@@ -191,16 +241,13 @@ def _write_container(
 class _AudioMuxer:
     """Encodes the track's sound into ``container`` a stretch at a time, right behind the video."""
 
-    def __init__(self, container: Any, encoder: str, track: AudioTrack) -> None:
-        info = audio.probe(track.path)
-        self.keep = info.channels == 2
+    def __init__(self, container: Any, encoder: str, track: SoundTrack) -> None:
+        self.keep = track.channels == 2
         layout = "stereo" if self.keep else "mono"
         self.stream = container.add_stream(encoder, rate=_AUDIO_RATE, layout=layout)
         self.container = container
         self.layout = layout
-        self.blocks = audio.stream(
-            track.path, start=track.start, end=track.end, sample_rate=_AUDIO_RATE, keep_channels=self.keep
-        )
+        self.blocks = track.blocks(_AUDIO_RATE, self.keep)
         self.written = 0
 
     def until(self, seconds: float) -> None:
@@ -242,17 +289,16 @@ def _to_gif_frame(image: Image) -> Any:
     return av.VideoFrame.from_ndarray((np.asarray(quantised), argb), format="pal8")  # type: ignore[arg-type]
 
 
-def _write_pngs(folder: Path, frames: Iterable[Image], track: AudioTrack | None) -> None:
+def _write_pngs(folder: Path, frames: Iterable[Image], track: SoundTrack | None) -> None:
     folder.mkdir()
     for index, image in enumerate(frames):
         image.save(folder / f"{index:06d}.png", format="PNG")
     if track is not None:
         import soundfile
 
-        info = audio.probe(track.path)
-        blocks = audio.stream(track.path, start=track.start, end=track.end, keep_channels=True)
-        with soundfile.SoundFile(folder / "audio.wav", "w", info.sample_rate, info.channels, subtype="FLOAT") as wav:
-            for block in blocks:
+        rate, channels = track.sample_rate, track.channels
+        with soundfile.SoundFile(folder / "audio.wav", "w", rate, channels, subtype="FLOAT") as wav:
+            for block in track.blocks(rate, keep_channels=True):
                 wav.write(block)
 
 

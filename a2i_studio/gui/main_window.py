@@ -374,6 +374,7 @@ class MainWindow(QMainWindow):
             ("train_lora", tools.open_lora_wizard),
             ("welcome", tools.open_welcome),
             ("render_video", lambda: tools.open_render_video(self.timeline, self.settings)),
+            ("live", lambda: tools.open_live(self.settings)),
         ):
             actions[key].triggered.connect(slot)
         timeline.addAction(actions["render_video"])  # also on the timeline's right-click menu

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 __all__ = ["NEED_VIEWS", "build", "enable_view_actions", "fill_recent"]
 
 NEED_VIEWS = ("undo", "redo", "zoom_in", "zoom_out", "fit", "play", "generate", "batch", "audition", "cancel",
-              "plugins", "models", "train", "train_adapter", "train_lora", "welcome", "render_video")
+              "plugins", "models", "train", "train_adapter", "train_lora", "welcome", "render_video", "live")
 """Actions that start disabled and work once the panels and the plugins are loaded."""
 
 _ENTRIES: tuple[tuple[str, str, str, QKeySequence.StandardKey | str | None], ...] = (
@@ -32,6 +32,7 @@ _ENTRIES: tuple[tuple[str, str, str, QKeySequence.StandardKey | str | None], ...
     ("&Generate", "generate", "&Generate", "Ctrl+Return"),
     ("&Generate", "batch", "Run over &library", None),
     ("&Generate", "render_video", "Render selection as &video…", "Ctrl+Shift+R"),
+    ("&Generate", "live", "&Live…", "Ctrl+L"),
     ("&Generate", "audition", "&Audition grid…", "Ctrl+Shift+A"),
     ("&Generate", "cancel", "&Cancel running job", "Ctrl+."),
     ("&Tools", "plugins", "&Plugins…", None),

@@ -1,4 +1,4 @@
-"""The window's tool dialogs: plugins, models, training wizards, audition grid, settings and help.
+"""The window's tool dialogs: plugins, models, training wizards, audition grid, render, live, settings and help.
 
 :class:`ToolDialogs` opens each dialog from the parts it is given (the loaded
 backend, the job queue, the chain panel), keeps one of each open, and closes
@@ -203,6 +203,23 @@ class ToolDialogs(QObject):
         dialog.rendered.connect(lambda _result: self.gallery_changed.emit())
         dialog.failed.connect(self._notices.show_error)
         self.show("render", dialog)
+
+    def open_live(self, settings: Mapping[str, Any]) -> None:
+        """Generate > Live: the chain panel's chain painting an input device, or a file played live."""
+        from a2i_studio.gui.live_window import LiveWindow
+
+        panel, backend = self._chain_panel, self._backend
+        chain = panel.current_chain() if panel is not None else None
+        if backend is None or panel is None or chain is None:
+            self._notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
+            return
+        window = LiveWindow(
+            backend.plugins.registry, chain, panel.params(), panel.take_seed(),
+            record_folder=backend.gallery.root / "videos", device=settings.get("device", "auto"),
+            precision=settings.get("precision", "auto"), parent=self._window,
+        )
+        window.failed.connect(self._notices.show_error)
+        self.show("live", window)
 
     def open_video(self, path: Path) -> None:
         """Play a rendered video from the gallery."""
