@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def read_dataset(path: Path | str) -> PairedDataset:
 
     A folder with ``metadata.csv`` is read from that table: a header naming some
     of the columns ``audio, image, label, prompt`` (``audio`` or ``image`` at
-    least; other columns are ignored), paths relative to the folder, and any
+    least; other columns with numbers become each row's ``attributes``), paths relative to the folder, and any
     cell may be empty. A folder without it is read as class folders:
     ``label/clip.wav`` with an optional ``label/clip.png`` beside each clip.
 
@@ -73,11 +74,36 @@ def write_metadata(root: Path | str, items: Iterable[PairedItem]) -> Path:
     target = root / METADATA
     text = io.StringIO(newline="")
     writer = csv.writer(text)
-    writer.writerow(COLUMNS)
-    for item in items:
-        writer.writerow([_relative(root, item.audio), _relative(root, item.image), item.label, item.prompt])
+    rows = list(items)
+    extra = list(dict.fromkeys(name for item in rows for name in item.attributes))
+    writer.writerow((*COLUMNS, *extra))
+    for item in rows:
+        numbers = [_number_cell(item.attributes.get(name)) for name in extra]
+        writer.writerow([_relative(root, item.audio), _relative(root, item.image), item.label, item.prompt, *numbers])
     atomic_write(target, text.getvalue())
     return target
+
+
+def _number_cell(value: float | None) -> str:
+    """A number as ``metadata.csv`` stores it: whole numbers without a point, others to 6 significant digits."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
+def _attributes(cells: dict[str, str]) -> dict[str, float]:
+    """The numeric cells of the columns beyond :data:`COLUMNS`; text and empty cells are left out."""
+    numbers = {}
+    for name, cell in cells.items():
+        if name in COLUMNS or not cell:
+            continue
+        try:
+            value = float(cell)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            numbers[name] = value
+    return numbers
 
 
 def _relative(root: Path, path: Path | None) -> str:
@@ -120,6 +146,7 @@ def _read_metadata(metadata: Path) -> list[PairedItem]:
                 image=_existing(root, cells.get("image", ""), metadata, line),
                 label=cells.get("label", ""),
                 prompt=cells.get("prompt", ""),
+                attributes=_attributes(cells),
             )
         )
     return items

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from a2i_studio.errors import DatasetError
@@ -23,12 +23,17 @@ class PairedItem:
         image: Absolute path of the image, or ``None`` where the row has none.
         label: Class name; ``""`` when the dataset is unlabelled.
         prompt: A caption of the scene; ``""`` when there is none.
+        attributes: Numbers describing the row, by column name: every other
+            ``metadata.csv`` column whose cell is a number (a procedural
+            dataset's sound parameters, e.g. ``intensity`` or ``pan``); a
+            column missing or empty in a row is missing here.
     """
 
     audio: Path | None
     image: Path | None
     label: str = ""
     prompt: str = ""
+    attributes: dict[str, float] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,25 @@ def test_an_empty_split_or_item_without_a_field_is_a_dataset_error() -> None:
         _labelled({"a": 3}).split(seed=0, val=0.6, test=0.5)
     with pytest.raises(DatasetError, match="Item 0 of the dataset of /d has no image"):
         _labelled({"a": 3}).require("audio", "image")
+
+
+def test_numeric_extra_columns_round_trip_as_attributes(tmp_path: Path) -> None:
+    one, two = _touch(tmp_path / "one.wav"), _touch(tmp_path / "two.wav")
+    items = [
+        PairedItem(one, None, "forest", "", attributes={"intensity": 0.25, "count": 7.0, "pan": -0.5}),
+        PairedItem(two, None, "rain", "", attributes={"intensity": 1 / 3}),
+    ]
+    write_metadata(tmp_path, items)
+    header, first, second = (tmp_path / "metadata.csv").read_text(encoding="utf-8").splitlines()
+    assert header == "audio,image,label,prompt,intensity,count,pan"
+    assert first == "one.wav,,forest,,0.25,7,-0.5"
+    assert second == "two.wav,,rain,,0.333333,,"  # a missing attribute is an empty cell
+    back = list(read_dataset(tmp_path))
+    assert back[0].attributes == {"intensity": 0.25, "count": 7.0, "pan": -0.5}
+    assert back[1].attributes == {"intensity": pytest.approx(0.333333)}
+
+
+def test_text_and_non_finite_cells_are_not_attributes(tmp_path: Path) -> None:
+    _touch(tmp_path / "p.png")
+    dataset = read_dataset(_write(tmp_path, "image,label,note,gain,bad\np.png,city,loud,2.5,nan\n"))
+    assert dataset.items[0].attributes == {"gain": 2.5}
