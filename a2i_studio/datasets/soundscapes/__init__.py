@@ -14,6 +14,6 @@ or ``a2i datasets make soundscapes --out soundscapes --n 1000 --seed 0``.
 
 from __future__ import annotations
 
-from a2i_studio.datasets.soundscapes._make import LABELS, PROMPTS, SAMPLE_RATE, make_item, make_soundscapes
+from a2i_studio.datasets.soundscapes._make import LABELS, PROMPTS, SAMPLE_RATE, make_item, make_soundscapes, source_x
 
-__all__ = ["LABELS", "PROMPTS", "SAMPLE_RATE", "make_item", "make_soundscapes"]
+__all__ = ["LABELS", "PROMPTS", "SAMPLE_RATE", "make_item", "make_soundscapes", "source_x"]
