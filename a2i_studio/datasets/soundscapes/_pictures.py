@@ -35,7 +35,7 @@ SIZE = 256
 
 Rng = np.random.Generator
 Colour = tuple[int, int, int]
-Painter = Callable[[Image.Image, ImageDraw.ImageDraw, Rng, Scene, "float | None"], None]
+Painter = Callable[[Image.Image, ImageDraw.ImageDraw, Rng, Scene, float | None], None]
 
 BIRD = (25, 25, 30)
 """The colour every bird is drawn in (tests count birds by it)."""
@@ -89,7 +89,7 @@ def _texture(image: Image.Image, rng: Rng, shading: float = 0.06, grain: float =
 
 def _cloud(draw: ImageDraw.ImageDraw, rng: Rng, x: float, y: float, scale: float, colour: Colour) -> None:
     puffs = [(rng.uniform(-30, 30) * scale, rng.uniform(-8, 8) * scale, rng.uniform(14, 24) * scale) for _ in range(5)]
-    for shift, fill in ((4 * scale, _mix(colour, (0, 0, 0), 0.15)), (0.0, colour)):  # a darker underside, then the cloud
+    for shift, fill in ((4 * scale, _mix(colour, (0, 0, 0), 0.15)), (0.0, colour)):  # a darker underside, the cloud
         for dx, dy, radius in puffs:
             box = [x + dx - radius, y + dy + shift - radius * 0.7, x + dx + radius, y + dy + shift + radius * 0.7]
             draw.ellipse(box, fill=fill)
@@ -132,7 +132,8 @@ def _forest(image: Image.Image, draw: ImageDraw.ImageDraw, rng: Rng, scene: Scen
         height = (ground - horizon) * rng.uniform(1.2, 2.0) + 25
         _tree(draw, rng, rng.uniform(0, SIZE), ground, height, _mix(sky_bottom, green, 0.45 + 0.55 * depth))
     # The birds: exactly scene["count"], one per call in the sound, apart so each can be counted.
-    flock_x, spread, birds = _place(rng, source_x, 50, 206), 45.0, []
+    flock_x, spread = _place(rng, source_x, 50, 206), 45.0
+    birds: list[tuple[float, float]] = []
     for attempt in range(2000):
         if len(birds) == int(scene["count"]):
             break
