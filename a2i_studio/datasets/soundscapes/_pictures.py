@@ -1,7 +1,8 @@
 """Procedural scene pictures: one painter per class, Pillow ImageDraw and numpy.
 
 Each picture has depth (hazy far layers, larger and more saturated near ones),
-gradients (sky, ground, glow) and texture (soft shading and grain), and its
+gradients (sky, ground, glow) and texture (soft shading, drawn blades, streaks
+and sparks), and its
 main attributes follow the item's scene parameters (see ``_sounds``): the
 number of birds, the density of the rain, the height of the breaking wave,
 the size of the fire, the number of lightning bolts, how far the grass bends,
@@ -78,12 +79,15 @@ def _glow(image: Image.Image, x: float, y: float, radius: float, colour: Colour,
     image.paste(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
 
 
-def _texture(image: Image.Image, rng: Rng, shading: float = 0.06, grain: float = 3.0) -> Image.Image:
-    """Soft low-frequency shading and fine grain over the whole picture."""
+def _texture(image: Image.Image, rng: Rng, shading: float = 0.06) -> Image.Image:
+    """Soft low-frequency shading over the whole picture.
+
+    No per-pixel grain: it would be noise no model can predict from the sound, and it would
+    double the pictures' gradient magnitude at 256 px (the sharpness a model is measured against).
+    """
     coarse = Image.fromarray(((rng.uniform(-1, 1, (8, 8)) + 1) * 127.5).astype(np.uint8))
     shade = np.asarray(coarse.resize((SIZE, SIZE), Image.Resampling.BICUBIC), np.float64) / 127.5 - 1
     pixels = np.asarray(image, np.float64) * (1 + shading * shade[..., None])
-    pixels += rng.normal(0, grain, (SIZE, SIZE, 1))
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
