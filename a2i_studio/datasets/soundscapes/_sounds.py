@@ -100,7 +100,7 @@ def _forest(rng: Rng, n: int, rate: int, scene: Scene) -> tuple[Signal, Signal]:
     ambience = 0.05 * _noise(rng, n, rng.uniform(1.0, 1.6)) * _smooth_envelope(rng, n, rate, 1.0)
     birds = np.zeros(n)
     count = int(scene["count"])
-    length = min(int(rng.uniform(0.15, 0.3) * rate), n // count // 2)
+    length = max(min(int(rng.uniform(0.15, 0.3) * rate), n // count // 2), 1)
     for start in _slot_starts(rng, n, count, length, int(0.15 * rate)):  # one call per bird, 2.5-6.5 kHz
         local = np.arange(length) / rate
         sweep = rng.uniform(3000, 5500) + rng.uniform(-500, 500) * local / max(local[-1], 1e-3)
