@@ -123,10 +123,6 @@ def test_nonsense_sizes_are_refused(tmp_path: Path) -> None:
         make_soundscapes(tmp_path, n=0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a2i_resources/sounds was made by the generator before scene parameters and stereo (issue 20); the bundled "
-    "models' tests and the README's examples use those clips, so remaking them with the command in "
-    "a2i_resources/sounds/README.md is a separate step (and this mark goes with it)"))
 def test_the_shipped_sample_sounds_are_what_their_readme_says_made_them(tmp_path: Path) -> None:
     from a2i_studio import config
 
