@@ -45,9 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "eval",
         help="score chains' images: SSIM, histogram correlation, AIC, sharpness, diversity, attribute following; "
         "CLIP score, AIS, IIS, FID, KID",
-        description="Generate one image per held-out pair of DIR with each chain (clip i gets seed N + i) and score "
-        "them against the pair's image and label. AIC uses a small CNN trained on the training split's images (with "
-        "the degradations generated pictures show; cached, or --classifier FILE) and a simple judge beside it. "
+        description="Generate one image per held-out pair of DIR with each chain (clip i gets seed N + i; with "
+        "--diversity-seeds K, seeds N + i onwards) and score them against the pair's image and label. AIC uses a "
+        "small CNN trained on the training split's images (with the degradations generated pictures show; cached, "
+        "or --classifier FILE) and a simple judge beside it. "
         "Sharpness and diversity are measured at 128 px; where metadata.csv has intensity, count, source_x and pan "
         "columns, a small regressor trained on the same real pictures (cached) tells how the pictures follow them. "
         "--clip, --fid and --ais add the field's metrics; their models are listed by 'a2i models list'.",
@@ -308,7 +309,8 @@ def _print_following(summaries: list[dict[str, Any]], width: int) -> None:
         labels = set(real.get(name, {})).union(*(following.get(name, {}) for following in generated))
         for label in sorted(labels):
             values = "".join(_number(following.get(name, {}).get(label), width) for following in generated)
-            print(f"  rho {name} {label:<{22 - len(name)}}{values}{_number(real.get(name, {}).get(label), 7)} real")
+            title = f"  rho {name} {label}"
+            print(f"{title:<28}{values}{_number(real.get(name, {}).get(label), 7)} real")
 
 
 def _number(value: float | None, width: int) -> str:
