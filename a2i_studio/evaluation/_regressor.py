@@ -25,7 +25,6 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
-from torch.nn import functional
 
 from a2i_studio.datasets import PairedDataset
 from a2i_studio.errors import CheckpointError, DatasetError
@@ -47,7 +46,7 @@ class _Network(nn.Module):
         self.head = nn.Sequential(nn.Linear(64 + classes, 64), nn.ReLU(), nn.Linear(64, outputs))
 
     def forward(self, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-        one_hot = functional.one_hot(classes.clamp(min=0), self.classes).float() * (classes >= 0)[:, None]
+        one_hot = (classes[:, None] == torch.arange(self.classes)[None]).float()  # class -1: all zeros
         return self.head(torch.cat([self.features(images).mean(dim=(2, 3)), one_hot], dim=1))
 
 

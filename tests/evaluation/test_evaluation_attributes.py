@@ -158,3 +158,19 @@ def test_the_regressor_needs_a_varying_attribute_and_its_key_follows_the_attribu
     assert regressor_attributes(plain) == []
     with pytest.raises(DatasetError, match="no varying intensity, count, source_x column"):
         train_regressor(plain)
+
+
+def test_an_unlabelled_dataset_trains_one_regressor_for_all_pictures(tmp_path: Path) -> None:
+    folder = make_attribute_dataset(tmp_path / "data", 4)
+    lines = (folder / "metadata.csv").read_text().splitlines()
+    (folder / "metadata.csv").write_text("\n".join(line.replace(",birds,", ",,").replace(",sun,", ",,")
+                                                   for line in lines) + "\n")
+    dataset = read_dataset(folder)
+    assert dataset.labels == []
+    regressor = train_regressor(dataset, epochs=1, size=32)
+    pictures = [Image.open(item.image).convert("RGB") for item in dataset]
+    estimated = regressor.predict(pictures, [""] * len(pictures))
+    assert {name: values.shape for name, values in estimated.items()} == {
+        "intensity": (8,), "count": (8,), "source_x": (8,)}
+    figures = attribute_following(list(dataset), pictures, regressor)
+    assert set(figures["attribute_following"]["intensity"]) == {"all"}
