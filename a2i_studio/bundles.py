@@ -8,7 +8,9 @@ or not, what stands in its way and what to do: download a bundle, or train the
 adapter it lacks. The CLI (``a2i models``, ``a2i chains --all``) and the app's
 model manager and chain panel read the same answers.
 
-Qt-free; imports core, config, files and weights.
+The metrics' models (:mod:`a2i_studio.metric_models`) are listed beside the
+plugins' bundles and weights. Qt-free; imports core, config, files, weights and
+metric_models.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from a2i_studio.core import (
 )
 from a2i_studio.errors import A2IError, ParamError
 from a2i_studio.files import format_size
+from a2i_studio.metric_models import METRIC_BUNDLES, METRIC_WEIGHTS
 
 __all__ = [
     "Action",
@@ -38,6 +41,7 @@ __all__ = [
     "ChainStatus",
     "LicenceNotAccepted",
     "accept_licences",
+    "all_bundles",
     "bundle_status",
     "bundle_statuses",
     "chain_statuses",
@@ -64,13 +68,20 @@ class LicenceNotAccepted(A2IError):
 
 
 def weight_specs(registry: Registry) -> dict[str, WeightSpec]:
-    """Every weights spec an encoder, adapter or generator declares, by name."""
-    return {
-        spec.name: spec
+    """Every weights spec an encoder, adapter or generator declares, and those the metrics need, by name."""
+    specs = {spec.name: spec for needed in METRIC_WEIGHTS.values() for spec in needed}
+    specs.update(
+        (spec.name, spec)
         for kind in _CHAIN_KINDS
         for entry in registry.all(kind)
         for spec in entry.component.weights
-    }
+    )
+    return specs
+
+
+def all_bundles(registry: Registry) -> list[Bundle]:
+    """The bundles plugins declare, then those of the metrics' models."""
+    return [*registry.bundles, *METRIC_BUNDLES]
 
 
 def locate_all(registry: Registry) -> dict[str, Path | None]:
@@ -95,10 +106,10 @@ def get_bundle(registry: Registry, bundle_id: str) -> Bundle:
     Raises:
         ParamError: If no installed plugin declares it.
     """
-    for bundle in registry.bundles:
+    for bundle in all_bundles(registry):
         if bundle.id == bundle_id:
             return bundle
-    known = ", ".join(bundle.id for bundle in registry.bundles) or "none"
+    known = ", ".join(bundle.id for bundle in all_bundles(registry))
     raise ParamError(f"No bundle is called {bundle_id!r}; 'a2i models list' shows them (known: {known}).")
 
 
@@ -169,8 +180,8 @@ def bundle_status(registry: Registry, bundle: Bundle, found: Found) -> BundleSta
 
 
 def bundle_statuses(registry: Registry, found: Found) -> list[BundleStatus]:
-    """Every declared bundle's status, sorted by id."""
-    return [bundle_status(registry, bundle, found) for bundle in registry.bundles]
+    """Every bundle's status: the plugins' sorted by id, then the metrics'."""
+    return [bundle_status(registry, bundle, found) for bundle in all_bundles(registry)]
 
 
 def accept_licences(bundle: Bundle) -> None:

@@ -241,3 +241,24 @@ def test_settings_keep_other_keys_when_a_licence_is_accepted(registry: Registry)
     bundles.accept_licences(bundles.get_bundle(registry, "hub-duo"))
     saved = json.loads((config.config_dir() / "settings.json").read_text())
     assert saved == {"theme": "dark", "accepted_licences": {"hub-duo": ["Test NC 1.0"]}}
+
+
+def test_the_metrics_models_are_bundles_beside_the_plugins(registry: Registry, app_dirs: dict[str, Path]) -> None:
+    from a2i_studio.metric_models import CLIP_WEIGHTS
+
+    statuses = bundles.bundle_statuses(registry, bundles.locate_all(registry))
+    ids = [status.bundle.id for status in statuses]
+    assert ids[-2:] == ["metrics-clip", "metrics-ais"] and "hub-duo" in ids  # the plugins' first, then the metrics'
+    clip = statuses[-2]
+    assert [spec.name for spec in clip.specs] == ["clip-vit-l14"] and clip.unknown == ()
+    assert (clip.size_bytes, clip.disk_status, clip.unlocks) == (1_710_000_000, "not downloaded", ())
+    assert clip.accepted  # MIT: nothing to accept
+    assert bundles.get_bundle(registry, "metrics-ais").weights == ("openclip-vit-h14",)
+    # A copy in the models folder is found like any component's weights.
+    folder = config.models_dir() / CLIP_WEIGHTS.subdir / CLIP_WEIGHTS.filename
+    folder.mkdir(parents=True)
+    for name in CLIP_WEIGHTS.files:
+        (folder / name).write_text("{}")
+    found = bundles.locate_all(registry)
+    assert found["clip-vit-l14"] == folder
+    assert bundles.bundle_status(registry, bundles.get_bundle(registry, "metrics-clip"), found).installed

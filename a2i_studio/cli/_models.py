@@ -154,7 +154,7 @@ def _run_download(args: argparse.Namespace) -> int:
     from a2i_studio import bundles, weights
 
     registry = load_plugins(args).registry
-    bundle_ids = {bundle.id for bundle in registry.bundles}
+    bundle_ids = {bundle.id for bundle in bundles.all_bundles(registry)}
     try:
         for name in args.names:
             if name in bundle_ids:
@@ -188,7 +188,7 @@ def _run_remove(args: argparse.Namespace) -> int:
     from a2i_studio import bundles, weights
 
     registry = load_plugins(args).registry
-    bundle_ids = {bundle.id for bundle in registry.bundles}
+    bundle_ids = {bundle.id for bundle in bundles.all_bundles(registry)}
     for name in args.names:
         if name in bundle_ids:
             found = bundles.locate_all(registry)
