@@ -48,8 +48,10 @@ def test_bundled_model_predicts_new_soundscape_pictures_better_with_their_sound(
         return float(functional.cross_entropy(logits.flatten(0, 1), tokens.flatten())) / math.log(2)
 
     with_audio, without_audio = bits_per_value(False), bits_per_value(True)
-    # A model that knows nothing needs 8 bits per value; the card reports the validation figure.
-    assert with_audio < 2.5
+    # A model that knows nothing needs 8 bits per value; the card reports the validation figure. (The
+    # shaded, textured drawings of the scene-parameter soundscapes cost more bits than the flat ones did:
+    # 3.16 on validation, where the flat drawings' model reached 1.68.)
+    assert with_audio < 3.5
     assert with_audio == pytest.approx(info["metrics"]["val_bits_per_pixel"], abs=0.25)
     # The sound carries information about the picture: without it every picture costs more bits.
     assert without_audio - with_audio > 0.05
