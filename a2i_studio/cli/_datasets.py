@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     soundscapes = kinds.add_parser(
         "soundscapes",
         help="8 scene classes of synthesised sounds paired with drawn pictures",
-        description="Write N pairs of 16 kHz scene clips and 256x256 pictures with metadata.csv to DIR.",
+        description="Write N pairs of 16 kHz scene clips and 256x256 pictures with metadata.csv to DIR. "
+                    "Each picture follows its sound (how many birds, how hard the rain, how big the fire...): "
+                    "metadata.csv has an intensity column, and count for birds, thunder claps and cars.",
     )
     soundscapes.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write")
     soundscapes.add_argument("--n", type=_positive_int, default=1000, metavar="N",
@@ -30,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     soundscapes.add_argument("--seconds", type=float, default=4.0, metavar="S", help="clip length (default: 4.0)")
     soundscapes.add_argument("--workers", type=_positive_int, default=2, metavar="N",
                              help="worker processes; the files do not depend on it (default: 2)")
+    soundscapes.add_argument("--stereo", action="store_true",
+                             help="2-channel clips with the main source panned, drawn at the matching horizontal "
+                                  "position (metadata.csv gets pan and source_x columns)")
     soundscapes.set_defaults(func=_run_soundscapes)
 
 
@@ -51,6 +56,7 @@ def _run_soundscapes(args: argparse.Namespace) -> int:
             args.seed,
             seconds=args.seconds,
             workers=args.workers,
+            stereo=args.stereo,
             on_item=lambda done, total: report(Progress(done, total, "soundscapes")),
         )
     elapsed = time.perf_counter() - started

@@ -25,6 +25,17 @@ _ROWS = (
     ("AIS", "ais"),
     ("FID (CLIP features)", "fid"),
     ("KID (CLIP features)", "kid"),
+    ("sharpness, generated", "sharpness_generated"),
+    ("sharpness, real", "sharpness_real"),
+    ("sharpness ratio (>= 0.8)", "sharpness_ratio"),
+    ("diversity across seeds", "diversity_seeds"),
+    ("diversity, real same class", "diversity_real"),
+    ("attribute rho, mean", "attribute_following_mean"),
+    ("  on real pictures", "attribute_following_mean_real"),
+    ("classes rho >= 0.5", "attribute_following_pass"),
+    ("  on real pictures", "attribute_following_pass_real"),
+    ("pan correlation (>= 0.7)", "pan_correlation"),
+    ("  on real pictures", "pan_correlation_real"),
 )
 
 
@@ -32,10 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``eval``."""
     parser = subparsers.add_parser(
         "eval",
-        help="score chains' images: SSIM, histogram correlation, AIC; CLIP score, AIS, IIS, FID, KID",
-        description="Generate one image per held-out pair of DIR with each chain (clip i gets seed N + i) and score "
-        "them against the pair's image and label. AIC uses a small CNN trained on the training split's images (with "
-        "the degradations generated pictures show; cached, or --classifier FILE) and a simple judge beside it. "
+        help="score chains' images: SSIM, histogram correlation, AIC, sharpness, diversity, attribute following; "
+        "CLIP score, AIS, IIS, FID, KID",
+        description="Generate one image per held-out pair of DIR with each chain (clip i gets seed N + i; with "
+        "--diversity-seeds K, seeds N + i onwards) and score them against the pair's image and label. AIC uses a "
+        "small CNN trained on the training split's images (with the degradations generated pictures show; cached, "
+        "or --classifier FILE) and a simple judge beside it. "
+        "Sharpness and diversity are measured at 128 px; where metadata.csv has intensity, count, source_x and pan "
+        "columns, a small regressor trained on the same real pictures (cached) tells how the pictures follow them. "
         "--clip, --fid and --ais add the field's metrics; their models are listed by 'a2i models list'.",
     )
     parser.add_argument("--chain", action="append", default=[], metavar="CHAIN",
@@ -56,6 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bins", type=int, default=256, metavar="N",
                         help="histogram bins per channel for the histogram correlation (default: 256)")
     parser.add_argument("--no-aic", action="store_true", help="skip the classifiers (unlabelled data)")
+    parser.add_argument("--diversity-seeds", type=int, default=4, metavar="K",
+                        help="pictures per clip (seeds N + i onwards) for the diversity across seeds; 0 skips it "
+                        "(default: 4)")
     parser.add_argument("--clip", action="store_true", help="add CLIP score, IIS and zero-shot AIC (CLIP ViT-L/14)")
     parser.add_argument("--clip-weights", type=Path, default=None, metavar="DIR", help="a CLIP model folder")
     parser.add_argument("--template", default="{label}", metavar="TEXT",
@@ -76,9 +94,21 @@ def _run_eval(args: argparse.Namespace) -> int:
     from a2i_studio.cli._batch import chain_runs
     from a2i_studio.datasets import read_dataset
     from a2i_studio.engine import DEFAULT_CHAIN, Engine, GenerationRequest
-    from a2i_studio.evaluation import evaluate_pairs, field_metrics, write_html_report
+    from a2i_studio.errors import ParamError
+    from a2i_studio.evaluation import (
+        attribute_following,
+        diversity_metrics,
+        evaluate_pairs,
+        field_metrics,
+        real_diversity,
+        sharpness_metrics,
+        write_html_report,
+    )
     from a2i_studio.training import write_json
 
+    if args.diversity_seeds == 1 or args.diversity_seeds < 0:
+        raise ParamError(f"--diversity-seeds {args.diversity_seeds}: diversity compares at least 2 seeds per clip; "
+                         "give 2 or more, or 0 to skip it.")
     manager = load_plugins(args)
     engine = Engine(manager.registry)
     runs = chain_runs(manager.registry, args.chain or [DEFAULT_CHAIN], args.param, [])
@@ -92,25 +122,42 @@ def _run_eval(args: argparse.Namespace) -> int:
         classifier, judge, accuracies = (None, None, {}) if args.no_aic else _judges(args, splits["train"], items,
                                                                                      report)
         judges = _field_judges(args, engine, items, report)
+        regressor = _regressor(args, splits["train"], items, report)
+        real = real_diversity(items)
+        if regressor is not None:
+            ceiling = attribute_following(items, [_picture(item.image) for item in items if item.image], regressor)
+            real.update({f"{key}_real": value for key, value in ceiling.items()})
         for run in runs:
             params = run.param_sets[0]
             # evaluate_pairs generates in order, once per pair: clip i gets seed + i, so the samples are
             # independent (one seed for all would move every class together), and the same for every chain.
+            # With --diversity-seeds K, clip i's pictures have seeds seed + i onwards; the first is the one scored
+            # (a picture depends on its own seed alone, whatever n is).
             seeds = iter(range(args.seed, args.seed + len(items)))
+            seed_images: list[list[Any]] = []
 
-            def generate(item: Any, chain: str = run.chain, params: Any = params, seeds: Any = seeds) -> Any:
-                request = GenerationRequest(audio=item.audio, chain=chain, seed=next(seeds), n=1, params=params)
-                return engine.generate(request)[0].image
+            def generate(item: Any, chain: str = run.chain, params: Any = params, seeds: Any = seeds,
+                         seed_images: list[list[Any]] = seed_images) -> Any:
+                request = GenerationRequest(audio=item.audio, chain=chain, seed=next(seeds),
+                                            n=max(1, args.diversity_seeds), params=params)
+                images = [result.image for result in engine.generate(request)]
+                seed_images.append(images)
+                return images[0]
 
             def on_item(done: int, total: int, chain: str = run.chain) -> None:
                 report(Progress(done, total, f"generating with {chain}"))
 
             result = evaluate_pairs(items, generate, classifier, on_item, bins=args.bins, judge=judge)
-            summaries.append({"chain": run.chain, "params": params, **result.summary(),
-                              **field_metrics(result.scores, judges)})
+            parts = [field_metrics(result.scores, judges), sharpness_metrics(result.scores), real]
+            if args.diversity_seeds:
+                parts.append(diversity_metrics(items, seed_images))
+            if regressor is not None:
+                parts.append(attribute_following(items, [image for image, *_ in seed_images], regressor))
+            summaries.append({"chain": run.chain, "params": params, **result.summary(), **_merged(parts)})
             all_scores.append(result.scores)
     meta = {"data": str(dataset.root), "split": args.split, "pairs": len(items), "seed": args.seed,
-            "seeds": "seed + clip index", "classifier_accuracy_real": accuracies}
+            "seeds": "seed + clip index", "classifier_accuracy_real": accuracies,
+            "regressor_attributes": [] if regressor is None else regressor.attributes}
     _print_table(meta, summaries)
     if args.json is not None:
         write_json(args.json, {**meta, "chains": summaries, "seed_paper": _SEED_PAPER})
@@ -145,6 +192,39 @@ def _judges(args: argparse.Namespace, train: Any, items: list[Any], report: Any)
     judge = SimpleJudge.fit([_picture(item.image) for item in train], [item.label for item in train])
     real = [Image.open(item.image).convert("RGB") for item in items]
     return classifier, judge, classifier_accuracies(classifier, real, [item.label for item in items])
+
+
+def _regressor(args: argparse.Namespace, train: Any, items: list[Any], report: Any) -> Any:
+    """The attribute regressor (cached by its training data), or ``None`` where no attribute can be measured."""
+    from a2i_studio import config
+    from a2i_studio.datasets import read_dataset
+    from a2i_studio.evaluation import AttributeRegressor, regressor_attributes, regressor_key, train_regressor
+
+    if args.classifier_data is not None:
+        train = read_dataset(args.classifier_data).split(args.split_seed, args.val_fraction, args.test_fraction)[0]
+    wanted = {"intensity", "count", "pan"}
+    if not regressor_attributes(train) or not any(wanted & item.attributes.keys() for item in items):
+        return None
+    path = config.cache_dir() / "regressors" / f"{regressor_key(train)}.safetensors"
+    if path.is_file():
+        return AttributeRegressor.load(path)
+    regressor = train_regressor(
+        train, on_epoch=lambda epoch, total, loss: report(Progress(epoch, total, f"regressor loss {loss:.3f}"))
+    )
+    regressor.save(path)
+    print(f"trained the attribute regressor ({', '.join(regressor.attributes)}) on {len(train)} pictures; "
+          f"saved to {path}", file=sys.stderr)
+    return regressor
+
+
+def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summaries' keys together, their ``per_label`` tables joined."""
+    merged: dict[str, Any] = {}
+    per_label: dict[str, Any] = {}
+    for part in parts:
+        merged.update({key: value for key, value in part.items() if key != "per_label"})
+        per_label.update(part.get("per_label", {}))
+    return {**merged, "per_label": per_label} if per_label else merged
 
 
 def _picture(path: Path) -> Any:
@@ -218,3 +298,20 @@ def _print_table(meta: dict[str, Any], summaries: list[dict[str, Any]]) -> None:
         values = "".join(f"{summary.get('aic_per_label', {}).get(label, float('nan')):>{width}.3f}"
                          for summary in summaries)
         print(f"  AIC {label:<24}{values}")
+    _print_following(summaries, width)
+
+
+def _print_following(summaries: list[dict[str, Any]], width: int) -> None:
+    """Spearman per attribute and class: per chain on its pictures, then on the real ones (the ceiling)."""
+    real: dict[str, dict[str, float]] = summaries[0].get("attribute_following_real", {}) if summaries else {}
+    generated = [summary.get("attribute_following", {}) for summary in summaries]
+    for name in dict.fromkeys([*real, *(name for following in generated for name in following)]):
+        labels = set(real.get(name, {})).union(*(following.get(name, {}) for following in generated))
+        for label in sorted(labels):
+            values = "".join(_number(following.get(name, {}).get(label), width) for following in generated)
+            title = f"  rho {name} {label}"
+            print(f"{title:<28}{values}{_number(real.get(name, {}).get(label), 7)} real")
+
+
+def _number(value: float | None, width: int) -> str:
+    return " " * width if value is None else f"{value:>{width}.3f}"

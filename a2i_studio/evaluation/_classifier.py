@@ -72,15 +72,18 @@ def _degrade_half(images: torch.Tensor, rng: np.random.Generator) -> torch.Tenso
     return out
 
 
+def _trunk() -> nn.Sequential:
+    """Four conv blocks, 3 -> 64 channels, each halving the side; the attribute regressor shares it."""
+    layers: list[nn.Module] = []
+    for width_in, width_out in ((3, 16), (16, 32), (32, 64), (64, 64)):
+        layers += [nn.Conv2d(width_in, width_out, 3, padding=1), nn.BatchNorm2d(width_out), nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*layers)
+
+
 class _Network(nn.Module):
     def __init__(self, classes: int) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        for width_in, width_out in ((3, 16), (16, 32), (32, 64), (64, 64)):
-            layers += [
-                nn.Conv2d(width_in, width_out, 3, padding=1), nn.BatchNorm2d(width_out), nn.ReLU(), nn.MaxPool2d(2)
-            ]
-        self.features = nn.Sequential(*layers)
+        self.features = _trunk()
         self.head = nn.Linear(64, classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

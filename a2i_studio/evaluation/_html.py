@@ -80,15 +80,29 @@ def _cell(value: Any) -> str:
 
 
 def _per_label_tables(summaries: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, float]]]:
+    """Per-class values by title, one dict per chain: AIC, the ``per_label`` metrics and the Spearman
+    of each followed attribute, on the chain's pictures and on the real ones (the regressor's ceiling)."""
     tables: dict[str, list[dict[str, float]]] = {}
-    names = [("AIC", "aic_per_label")]
-    names += [(metric, metric) for summary in summaries for metric in summary.get("per_label", {})]
-    for title, key in dict.fromkeys(names):
-        values = [summary.get(key) if key == "aic_per_label" else summary.get("per_label", {}).get(key)
-                  for summary in summaries]
-        if any(values):
-            tables[title] = [value or {} for value in values]
+    found = [("AIC", summary.get("aic_per_label") or {}) for summary in summaries]
+    for summary in summaries:
+        found += [(metric, values) for metric, values in summary.get("per_label", {}).items()]
+        found += [(f"Spearman {name} (generated)", values)
+                  for name, values in summary.get("attribute_following", {}).items()]
+        found += [(f"Spearman {name} (real pictures)", values)
+                  for name, values in summary.get("attribute_following_real", {}).items()]
+    for title in dict.fromkeys(title for title, values in found if values):
+        tables[title] = [_per_label_value(summary, title) for summary in summaries]
     return tables
+
+
+def _per_label_value(summary: Mapping[str, Any], title: str) -> dict[str, float]:
+    if title == "AIC":
+        return dict(summary.get("aic_per_label") or {})
+    if title.startswith("Spearman "):
+        name, kind = title.removeprefix("Spearman ").split(" ", 1)
+        key = "attribute_following" if kind == "(generated)" else "attribute_following_real"
+        return dict(summary.get(key, {}).get(name, {}))
+    return dict(summary.get("per_label", {}).get(title, {}))
 
 
 def _bars(labels: list[str], by_chain: list[dict[str, float]]) -> str:
@@ -100,7 +114,7 @@ def _bars(labels: list[str], by_chain: list[dict[str, float]]) -> str:
         x0 = group * width + 40
         for index, values in enumerate(by_chain):
             value = values.get(label, 0.0)
-            tall = height * value / top
+            tall = height * max(value, 0.0) / top  # negative correlations show as no bar
             shapes.append(f"<rect x='{x0 + index * (bar + 2)}' y='{height - tall + 10:.1f}' width='{bar}' "
                           f"height='{tall:.1f}' fill='{_COLOURS[index % len(_COLOURS)]}'><title>{value:.3f}</title>"
                           "</rect>")

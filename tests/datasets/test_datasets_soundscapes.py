@@ -13,13 +13,14 @@ from a2i_studio.audio.features_numpy import mfcc_summary_numpy
 from a2i_studio.datasets import PairedDataset, read_dataset
 from a2i_studio.datasets.soundscapes import LABELS, PROMPTS, SAMPLE_RATE, make_item, make_soundscapes
 from a2i_studio.datasets.soundscapes._pictures import paint
+from a2i_studio.datasets.soundscapes._sounds import draw_parameters
 from a2i_studio.errors import DatasetError
 
 
 @pytest.fixture(scope="module")
 def soundscapes(tmp_path_factory: pytest.TempPathFactory) -> PairedDataset:
-    """Three items of each of the 8 classes, 4 s each."""
-    return make_soundscapes(tmp_path_factory.mktemp("soundscapes"), n=24, seed=11, workers=1)
+    """Five items of each of the 8 classes, 4 s each."""
+    return make_soundscapes(tmp_path_factory.mktemp("soundscapes"), n=40, seed=11, workers=1)
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -38,7 +39,7 @@ def test_output_does_not_depend_on_worker_count_and_items_do_not_depend_on_n(tmp
 
 def test_items_are_16k_mono_clips_and_256px_rgb_pictures_in_balanced_classes(soundscapes: PairedDataset) -> None:
     assert soundscapes.labels == sorted(LABELS) and len(LABELS) == 8
-    assert [item.label for item in soundscapes] == [LABELS[index % 8] for index in range(24)]
+    assert [item.label for item in soundscapes] == [LABELS[index % 8] for index in range(40)]
     assert list(read_dataset(soundscapes.root)) == list(soundscapes)
     item = soundscapes[3]
     assert item.audio is not None and item.image is not None
@@ -98,7 +99,10 @@ def test_pictures_of_a_class_share_colours_that_other_classes_lack(soundscapes: 
 
 def _mean_picture(label: str, count: int = 16) -> np.ndarray:
     """The average of ``count`` layouts of one class, which is what a pixel-loss model learns to paint."""
-    pictures = [np.asarray(paint(label, np.random.default_rng([7, index])), dtype=np.float64) for index in range(count)]
+    pictures = []
+    for index in range(count):
+        rng = np.random.default_rng([7, index])
+        pictures.append(np.asarray(paint(label, rng, draw_parameters(label, rng)), dtype=np.float64))
     return np.mean(pictures, axis=0)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from a2i_studio.cli import _datasets, _eval
 from a2i_studio.datasets import read_dataset
-from a2i_studio.errors import ChainError
+from a2i_studio.errors import ChainError, ParamError
 
 
 def _cli(argv: list[str]) -> int:
@@ -108,3 +108,72 @@ def test_eval_compares_chains_with_the_fields_metrics_and_writes_an_html_report(
     section = page.split(f"<h3>{first_label}</h3>")[1]
     pictures = re.findall(r"src='data:image/png;base64,([^']+)'", section)
     assert pictures[0] != pictures[1]  # the same clip twice: clip i has seed 10 + i, so the samples differ
+
+
+def test_eval_reports_sharpness_diversity_attribute_following_and_pan(
+    drop_in: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], app_dirs: dict[str, Path]
+) -> None:
+    from attribute_fixtures import make_attribute_dataset
+
+    drop_in("toy_plugin")
+    data = make_attribute_dataset(tmp_path / "attributes", 30)
+    argv = ["eval", "--chain", "toy-proj>toy-gen", "--data", str(data), "--val-fraction", "0", "--test-fraction",
+            "0.34", "--param", "steps=1", "--no-aic", "--diversity-seeds", "3",
+            "--json", str(tmp_path / "eval.json"), "--html", str(tmp_path / "eval.html")]
+    assert _cli(argv) == 0
+    table = capsys.readouterr().out
+    for row in ("sharpness ratio (>= 0.8)", "diversity across seeds", "diversity, real same class",
+                "attribute rho, mean", "classes rho >= 0.5", "pan correlation (>= 0.7)", "rho intensity sun",
+                "rho count birds"):
+        assert row in table
+    result = json.loads((tmp_path / "eval.json").read_text())
+    assert result["regressor_attributes"] == ["intensity", "count", "source_x"]
+    (chain,) = result["chains"]
+    assert chain["pairs"] == 20
+    assert chain["sharpness_ratio"] == pytest.approx(chain["sharpness_generated"] / chain["sharpness_real"])
+    assert chain["sharpness_generated"] > chain["sharpness_real"] > 0  # the toy draws noise, the fixture flat discs
+    assert chain["diversity_seeds_k"] == 3 and 0 < chain["diversity_seeds"] < 1 and 0 < chain["diversity_real"] < 1
+    assert set(chain["per_label"]) == {"sharpness_ratio", "diversity_seeds", "diversity_real"}
+    assert set(chain["attribute_following"]) == set(chain["attribute_following_real"]) == {"intensity", "count"}
+    assert set(chain["attribute_following"]["intensity"]) == {"birds", "sun"}
+    assert set(chain["attribute_following"]["count"]) == {"birds"}
+    for key in ("attribute_following_mean", "pan_correlation", "attribute_following_mean_real", "pan_correlation_real"):
+        assert -1 <= chain[key] <= 1
+    assert 0 <= chain["attribute_following_pass"] <= 1 and 0 <= chain["attribute_following_pass_real"] <= 1
+    assert chain["attribute_following_real"]["intensity"]["sun"] > 0.5  # brightness, learnt from 40 pictures
+    page = (tmp_path / "eval.html").read_text()
+    for section in ("sharpness_ratio per class", "diversity_seeds per class", "Spearman intensity (generated) per "
+                    "class", "Spearman count (real pictures) per class", "<td>pan correlation (&gt;= 0.7)</td>"):
+        assert section in page
+    cached = list((app_dirs["cache"] / "regressors").glob("*.safetensors"))
+    assert len(cached) == 1
+
+    stamp = cached[0].stat().st_mtime_ns
+    assert _cli([*argv[:-4], "--diversity-seeds", "0", "--json", str(tmp_path / "again.json")]) == 0
+    assert cached[0].stat().st_mtime_ns == stamp  # reused, not retrained
+    again = json.loads((tmp_path / "again.json").read_text())["chains"][0]
+    assert "diversity_seeds" not in again and again["diversity_real"] == chain["diversity_real"]
+    # the scored picture of clip i is the same whether 3 seeds or 1 are drawn for it
+    assert again["sharpness_generated"] == chain["sharpness_generated"]
+    assert again["attribute_following"] == chain["attribute_following"]
+
+
+def test_eval_without_attribute_columns_reports_no_attribute_figures(
+    drop_in: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], app_dirs: dict[str, Path]
+) -> None:
+    from attribute_fixtures import make_attribute_dataset
+
+    drop_in("toy_plugin")
+    data = make_attribute_dataset(tmp_path / "plain", 4)
+    lines = (data / "metadata.csv").read_text().splitlines()
+    (data / "metadata.csv").write_text("\n".join(",".join(line.split(",")[:3]) for line in lines) + "\n")
+    with pytest.raises(ParamError, match="--diversity-seeds 1: diversity compares at least 2 seeds"):
+        _cli(["eval", "--chain", "toy-proj>toy-gen", "--data", str(data), "--diversity-seeds", "1"])
+    assert _cli(["eval", "--chain", "toy-proj>toy-gen", "--data", str(data), "--split", "all", "--val-fraction", "0",
+                 "--test-fraction", "0", "--no-aic", "--json", str(tmp_path / "eval.json")]) == 0
+    assert "rho " not in capsys.readouterr().out
+    result = json.loads((tmp_path / "eval.json").read_text())
+    (chain,) = result["chains"]
+    assert result["regressor_attributes"] == [] and not (app_dirs["cache"] / "regressors").exists()
+    assert "attribute_following" not in chain and "pan_correlation" not in chain
+    assert chain["diversity_seeds_k"] == 4 and chain["sharpness_ratio"] > 0
