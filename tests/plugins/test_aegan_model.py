@@ -16,14 +16,15 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional
 
-from a2i_plugins.aegan import BUNDLED, AeganGenerator, AeganSharpGenerator
+from a2i_plugins.aegan import BUNDLED, BUNDLED_SHARP, AeganGenerator, AeganSharpGenerator
 from a2i_plugins.aegan._config import AeganConfig
 from a2i_plugins.aegan._inference import load_model
 from a2i_plugins.aegan._losses import gradient_magnitude, ssim
 from a2i_plugins.aegan._network import AeganNet, MultiScaleDiscriminator, PatchDiscriminator, save_model
 from a2i_studio import config
-from a2i_studio.core import MFCC_STEREO_SUMMARY, MFCC_SUMMARY, Registry, RunContext, resolve_params
+from a2i_studio.core import MFCC_STEREO_SUMMARY, MFCC_SUMMARY, Registry, RunContext, WeightSpec, resolve_params
 from a2i_studio.errors import CheckpointError, WeightsMissing
+from a2i_studio.files import sha256_file
 
 # The numpy network adds the same float32 products as torch in another order, with the batch norm's scale folded into
 # the weights; rounding of ~1e-7 per operation stays near 1e-6 after eleven layers (6e-7 measured on the bundled model).
@@ -122,16 +123,20 @@ def test_a_half_precision_file_is_half_the_size_and_changes_outputs_by_under_0_0
     assert 0 < np.abs(difference).max() < 0.02
 
 
-def test_the_bundled_model_gives_the_torch_images_within_one_grey_level() -> None:
-    assert BUNDLED.bundled is not None
-    with safe_open(str(BUNDLED.bundled), framework="np") as handle:
+@pytest.mark.parametrize(("spec", "size", "width"), [(BUNDLED, 64, 104), (BUNDLED_SHARP, 128, 136)])
+def test_the_bundled_models_give_the_torch_images_within_one_grey_level(
+    spec: WeightSpec, size: int, width: int
+) -> None:
+    assert spec.bundled is not None
+    assert spec.bundled.stat().st_size == spec.size_bytes and sha256_file(spec.bundled) == spec.sha256
+    with safe_open(str(spec.bundled), framework="np") as handle:
         config = AeganConfig.from_json(json.loads((handle.metadata() or {})["config"]))
     net = AeganNet(config)
-    net.load_state_dict({key: value.float() for key, value in load_file(str(BUNDLED.bundled)).items()})
-    numpy_net, info = load_model(BUNDLED.bundled)
-    assert config.size == 64 and len(info["labels"]) == 8
+    net.load_state_dict({key: value.float() for key, value in load_file(str(spec.bundled)).items()})
+    numpy_net, info = load_model(spec.bundled)
+    assert (config.size, config.features) == (size, width) and len(info["labels"]) == 8
     # Raw summaries around the training set's: its mean plus 1.5 training stds of noise.
-    scale = np.random.default_rng(2).standard_normal((16, 104), dtype=np.float32) * 1.5
+    scale = np.random.default_rng(2).standard_normal((16, width), dtype=np.float32) * 1.5
     features = numpy_net.mean + numpy_net.std * scale
     expected, got = _torch_images(net.eval(), features), numpy_net(features)
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
@@ -276,4 +281,4 @@ def test_a2i_generate_with_the_default_chain_never_imports_torch(app_dirs: dict[
     assert result.stdout.split()[-2:] == ["0", "False"]
     [image] = (tmp_path / "out").glob("*.png")
     with Image.open(image) as picture:
-        assert picture.size == (64, 64) and np.asarray(picture).std() > 5  # a picture, not a flat colour
+        assert picture.size == (128, 128) and np.asarray(picture).std() > 5  # a picture, not a flat colour
