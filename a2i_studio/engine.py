@@ -53,8 +53,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHAIN = "mfcc>aegan"
-"""The chain ``a2i generate`` runs without ``--chain``: the bundled AE-GAN, no download needed."""
+DEFAULT_CHAIN = "mfcc-stereo>aegan-sharp"
+"""The chain ``a2i generate`` runs without ``--chain``: the bundled 128 px AE-GAN, no download needed."""
 
 RECIPE_FORMAT = "a2i-recipe/1"
 ENCODER_DTYPE = "float32"

@@ -222,6 +222,7 @@ def test_every_chain_says_what_it_lacks_and_the_steps_in_order(registry: Registr
         "(not downloaded)."
     )
     assert statuses["mfcc>aegan"].runnable and statuses["mfcc>aegan"].reason == ""
+    assert statuses["mfcc-stereo>aegan-sharp"].runnable and statuses["mfcc-stereo>aegan-sharp"].reason == ""
 
 
 def test_without_a_trainer_that_makes_adapters_the_step_is_a_plugin(registry: Registry) -> None:

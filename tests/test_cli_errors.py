@@ -128,7 +128,7 @@ def test_a_bug_is_one_line_naming_the_log_and_the_traceback_stays_in_it(
 
 
 @pytest.mark.parametrize(
-    ("option", "exit_code"), [("no_such_setting=1", 2), ("aegan.size=100", 1)]
+    ("option", "exit_code"), [("no_such_setting=1", 2), ("aegan-sharp.size=100", 1)]
 )
 def test_param_usage_errors_exit_2_and_bad_values_exit_1(clip: Path, option: str, exit_code: int) -> None:
     _one_error_line(_a2i("generate", str(clip), "--param", option), exit_code)

@@ -1,4 +1,4 @@
-"""The ``aegan`` generator component: MFCC summary -> image, with the bundled soundscapes model."""
+"""The ``aegan`` and ``aegan-sharp`` generators: sound features -> image, each with its bundled soundscapes model."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from a2i_studio import config
-from a2i_studio.core import MFCC_SUMMARY, ChoiceParam, FloatParam, Generator, PathParam, RunContext, WeightSpec
-from a2i_studio.errors import WeightsMissing
+from a2i_studio.core import (
+    MFCC_STEREO_SUMMARY,
+    MFCC_SUMMARY,
+    ChoiceParam,
+    FloatParam,
+    Generator,
+    PathParam,
+    RunContext,
+    WeightSpec,
+)
+from a2i_studio.errors import CheckpointError, WeightsMissing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -16,7 +25,7 @@ if TYPE_CHECKING:
 
     from a2i_plugins.aegan._inference import NumpyAegan
 
-__all__ = ["BUNDLED", "AeganGenerator"]
+__all__ = ["BUNDLED", "BUNDLED_SHARP", "AeganGenerator", "AeganSharpGenerator"]
 
 BUNDLED = WeightSpec(
     name="aegan-soundscapes",
@@ -26,7 +35,18 @@ BUNDLED = WeightSpec(
     sha256="dd41cf33aaa6263aea5035707134fbcc4a3145a2cb540d6df7f55859543b81f1",
     bundled=config.resources_dir() / "aegan" / "aegan-soundscapes-64.safetensors",
 )
-"""The model ``a2i generate`` uses by default; see a2i_resources/aegan/MODEL_CARD.md."""
+"""The seed preset's model (chain ``mfcc>aegan``); see a2i_resources/aegan/MODEL_CARD_64.md."""
+
+BUNDLED_SHARP = WeightSpec(
+    name="aegan-sharp-soundscapes",
+    filename="aegan-sharp-soundscapes-128.safetensors",
+    description="AE-GAN with multi-scale PatchGAN critics, trained on stereo procedural soundscapes, 128x128, float16",
+    size_bytes=7_340_950,
+    sha256="0852d75be24e1f9f97d7b924e6454053606cda722371f237dcdb62f4a74d6e9f",
+    bundled=config.resources_dir() / "aegan" / "aegan-sharp-soundscapes-128.safetensors",
+)
+"""The model ``a2i generate`` uses by default (chain ``mfcc-stereo>aegan-sharp``); see
+a2i_resources/aegan/MODEL_CARD.md."""
 
 
 class AeganGenerator(Generator):
@@ -58,6 +78,8 @@ class AeganGenerator(Generator):
     )
     weights = (BUNDLED,)
     continuity = ("fixed", "drift")
+    trained_with = "a2i train aegan"
+    """How a model for this generator is made, for error messages."""
 
     def __init__(self) -> None:
         self._nets: dict[str, NumpyAegan] = {}
@@ -71,7 +93,7 @@ class AeganGenerator(Generator):
         self._nets.clear()
 
     def generate(self, value: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> list[Image]:
-        """One image per seed from a raw MFCC summary ``value`` of shape ``(104,)``."""
+        """One image per seed from a raw feature vector ``value`` of the input space's shape."""
         import numpy as np
         from PIL import Image
 
@@ -95,7 +117,7 @@ class AeganGenerator(Generator):
         """The noise added to the normalised features for ``seed`` (before ``variation`` scales it)."""
         import numpy as np
 
-        size = MFCC_SUMMARY.shape[0]
+        size = self.input_space.shape[0]
         assert size is not None  # the space has a fixed shape
         return np.random.default_rng(seed).standard_normal(size, dtype=np.float32)
 
@@ -104,23 +126,53 @@ class AeganGenerator(Generator):
         if net is None:
             from a2i_plugins.aegan._inference import load_model
 
-            net, _ = load_model(self._find(checkpoint))
+            path = self._find(checkpoint)
+            net, _ = load_model(path)
+            if net.config.features != self.input_space.shape[0]:
+                raise CheckpointError(
+                    f"{path} takes {net.config.features} sound features, but the {self.id} generator gets "
+                    f"{self.input_space.shape[0]} ({self.input_space.name}); pass a model trained for it "
+                    f"('{self.trained_with}')."
+                )
             self._nets[checkpoint] = net
         return net
 
-    @staticmethod
-    def _find(checkpoint: str) -> Path:
+    def _find(self, checkpoint: str) -> Path:
         """The explicit path, else the user's models dir, else the bundled copy."""
         if checkpoint:
             path = Path(checkpoint).expanduser()
             if not path.is_file():
                 raise WeightsMissing(f"AE-GAN checkpoint {path} does not exist; check --param checkpoint=PATH.")
             return path
-        user_copy = config.models_dir() / BUNDLED.subdir / BUNDLED.filename
-        for candidate in (user_copy, BUNDLED.bundled):
+        [bundled] = self.weights
+        user_copy = config.models_dir() / bundled.subdir / bundled.filename
+        for candidate in (user_copy, bundled.bundled):
             if candidate is not None and candidate.is_file():
                 return candidate
         raise WeightsMissing(
-            f"The bundled AE-GAN model {BUNDLED.filename} is missing (looked in {user_copy} and {BUNDLED.bundled}); "
-            "reinstall a2i-studio or train one with 'a2i train aegan'."
+            f"The bundled AE-GAN model {bundled.filename} is missing (looked in {user_copy} and {bundled.bundled}); "
+            f"reinstall a2i-studio or train one with '{self.trained_with}'."
         )
+
+
+class AeganSharpGenerator(AeganGenerator):
+    """The AE-GAN at 128 px from the ``mfcc-stereo`` summary, trained with multi-scale critics (the default).
+
+    The same network and numpy runtime as :class:`AeganGenerator`; its input
+    adds stereo balance and loudness/event features to the 104 MFCC
+    statistics, so the picture can follow where the sound is and how intense.
+    """
+
+    id = "aegan-sharp"
+    name = "AE-GAN sharp (MFCC + stereo)"
+    description = ("Paints a 128 px scene from MFCC, stereo balance and loudness features; adversarially trained, "
+                   "runs in milliseconds on a CPU.")
+    version = "1"
+    input_space = MFCC_STEREO_SUMMARY
+    params = (
+        *AeganGenerator.params[:2],
+        PathParam("checkpoint", "", "an AE-GAN .safetensors from 'a2i train aegan --preset sharp'; empty: the "
+                  "bundled model", suffixes=(".safetensors",)),
+    )
+    weights = (BUNDLED_SHARP,)
+    trained_with = "a2i train aegan --preset sharp"

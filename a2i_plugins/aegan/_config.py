@@ -30,7 +30,7 @@ class AeganConfig:
 
     Attributes:
         size: Output width and height (one of :data:`SIZES`).
-        features: Length of the input feature vector (104 MFCC statistics).
+        features: Length of the input feature vector (104 MFCC statistics, 136 with stereo and loudness).
         hidden: Widths of the encoder's hidden layers (the paper: 1024, 768, 512, 256).
         latent: Width of the latent code the generator starts from (the paper: 100).
         channels: Channels of the first transposed convolution, halved at each

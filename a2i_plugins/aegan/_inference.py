@@ -1,4 +1,4 @@
-"""The trained AE-GAN in numpy: what the ``aegan`` generator runs, so the default chain never imports torch.
+"""The trained AE-GAN in numpy: what the ``aegan`` generators run, so the default chain never imports torch.
 
 :func:`load_model` reads a file written by ``a2i train aegan`` (``save_model``) as
 numpy arrays (safetensors' ``framework="np"``, which also gives the metadata);
@@ -27,7 +27,9 @@ _BATCH_NORM_EPS = 1e-5  # torch's BatchNorm2d default, which AeganNet uses
 
 
 class NumpyAegan:
-    """An AE-GAN generator, raw MFCC summary -> image, built from a model file's tensors.
+    """An AE-GAN generator, raw feature vector -> image, built from a model file's tensors.
+
+    The feature length is the config's (104 for ``mfcc``, 136 for ``mfcc-stereo``).
 
     Args:
         config: The network's shape.
@@ -71,7 +73,7 @@ class NumpyAegan:
             self.up.append(((weight * scale).reshape(channels_in, 16 * channels_out), shift))
 
     def __call__(self, features: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
-        """Raw features ``[batch, 104]`` -> images ``[batch, size, size, 3]`` (channels last) in [-1, 1].
+        """Raw features ``[batch, features]`` -> images ``[batch, size, size, 3]`` (channels last) in [-1, 1].
 
         ``noise``, if given, is added to the normalised features (in units of the
         training set's standard deviation).

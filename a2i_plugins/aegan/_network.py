@@ -1,4 +1,4 @@
-"""The AE-GAN networks in torch, for training: MFCC encoder MLP, transposed-convolution generator, PatchGAN critic.
+"""The AE-GAN networks in torch, for training: feature MLP, transposed-convolution generator, PatchGAN critics.
 
 Imported only inside ``train()`` (it imports torch). :func:`save_model` writes
 the trained network to one ``.safetensors`` with the config in its metadata;
@@ -17,10 +17,11 @@ from typing import Any
 import torch
 from safetensors.torch import save_file
 from torch import nn
+from torch.nn import functional
 
 from a2i_plugins.aegan._config import FORMAT, SLOPE, AeganConfig
 
-__all__ = ["AeganNet", "PatchDiscriminator", "save_model"]
+__all__ = ["AeganNet", "MultiScaleDiscriminator", "PatchDiscriminator", "save_model"]
 
 
 class AeganNet(nn.Module):
@@ -60,12 +61,19 @@ class AeganNet(nn.Module):
         self.feature_std.copy_(std.clamp_min(1e-6))
 
     def normalise(self, features: torch.Tensor) -> torch.Tensor:
-        """Raw MFCC summaries ``[batch, 104]`` -> zero mean, unit variance over the training set."""
+        """Raw feature vectors ``[batch, features]`` -> zero mean, unit variance over the training set."""
         return (features - self.feature_mean) / self.feature_std
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Raw features ``[batch, 104]`` -> images ``[batch, 3, size, size]`` in [-1, 1]."""
-        latent = self.encoder(self.normalise(features))
+    def forward(self, features: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw features ``[batch, features]`` -> images ``[batch, 3, size, size]`` in [-1, 1].
+
+        ``noise``, if given, is added to the normalised features (in units of the
+        training set's standard deviation), as the generator's ``variation`` does.
+        """
+        normalised = self.normalise(features)
+        if noise is not None:
+            normalised = normalised + noise
+        latent = self.encoder(normalised)
         return self.generator(latent[:, :, None, None])
 
 
@@ -93,6 +101,42 @@ class PatchDiscriminator(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Images ``[batch, 3, size, size]`` -> patch logits ``[batch, 1, h, w]``."""
         return self.layers(images)
+
+    def features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """The activations after each LeakyReLU, then the patch logits (what feature matching compares)."""
+        outputs = []
+        for layer in self.layers:
+            images = layer(images)
+            if isinstance(layer, nn.LeakyReLU):
+                outputs.append(images)
+        return [*outputs, images]
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """PatchGAN critics of the image at full size and at successive halvings (pix2pixHD's multi-scale critic).
+
+    The full-size critic judges texture and edges, the smaller ones larger
+    structures with the same patch size.
+
+    Args:
+        size: Image size at full scale.
+        scales: Number of critics; critic ``k`` sees the image average-pooled ``2**k`` times smaller.
+        channels: Channels of each critic's first convolution.
+    """
+
+    def __init__(self, size: int, scales: int = 1, channels: int = 64) -> None:
+        super().__init__()
+        self.critics = nn.ModuleList(PatchDiscriminator(size >> scale, channels) for scale in range(scales))
+
+    def features(self, images: torch.Tensor) -> list[list[torch.Tensor]]:
+        """Each critic's :meth:`PatchDiscriminator.features`, full size first; the last of each list is its logits."""
+        outputs = []
+        for index, critic in enumerate(self.critics):
+            assert isinstance(critic, PatchDiscriminator)  # for the type checker: the list holds nothing else
+            if index:
+                images = functional.avg_pool2d(images, 2)
+            outputs.append(critic.features(images))
+        return outputs
 
 
 def save_model(path: Path, net: AeganNet, info: dict[str, Any] | None = None, *, half: bool = False) -> None:

@@ -11,7 +11,10 @@ from a2i_studio.training import LoopTrainer
 if TYPE_CHECKING:
     from a2i_studio.training import TrainingLoop, TrainingRun
 
-__all__ = ["PRESETS", "AeganTrainer"]
+__all__ = ["ENCODER_IDS", "PRESETS", "AeganTrainer"]
+
+ENCODER_IDS = ("mfcc", "mfcc-stereo")
+"""The weight-free encoders an AE-GAN can take its features from (the ``features`` setting)."""
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The paper: Adam at 0.0625, batch 64, 100 epochs, loss = MSE x batch size, 256x256, plain MSE.
@@ -23,6 +26,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     "default": {
         "epochs": 40, "batch_size": 32, "learning_rate": 0.0005, "beta1": 0.5, "size": "64",
         "mse_times_batch": False, "ssim_weight": 0.5, "discriminator": False,
+    },
+    # The bundled aegan-sharp model: 128 px from the stereo summary; L1 keeps the layout, a two-scale hinge
+    # PatchGAN with feature matching (pix2pixHD) makes edges and texture; noise teaches variation.
+    "sharp": {
+        "epochs": 40, "batch_size": 16, "learning_rate": 0.0005, "beta1": 0.5, "size": "128", "channels": 384,
+        "features": "mfcc-stereo", "pixel_loss": "l1", "pixel_weight": 10.0, "mse_times_batch": False,
+        "ssim_weight": 0.0, "discriminator": True, "gan_loss": "hinge", "discriminator_scales": 2,
+        "discriminator_channels": 32, "adversarial_weight": 1.0, "feature_matching_weight": 10.0, "noise": 0.2,
+        "export": "last",
     },
 }
 """Settings each ``--preset`` fills in; settings given explicitly win."""
@@ -45,12 +57,12 @@ class AeganTrainer(LoopTrainer):
 
     id = "aegan"
     name = "AE-GAN (MFCC)"
-    description = "Train the MFCC AE-GAN generator (mfcc>aegan) on paired audio and images."
+    description = "Train the MFCC AE-GAN generator (mfcc>aegan, mfcc-stereo>aegan-sharp) on paired audio and images."
     version = "1"
     presets = PRESETS
     params = (
-        ChoiceParam("preset", "default", "settings to start from: 'seed' is the paper's, 'default' ours",
-                    choices=tuple(PRESETS)),
+        ChoiceParam("preset", "default", "settings to start from: 'seed' is the paper's, 'default' ours at 64 px, "
+                    "'sharp' the bundled 128 px adversarial model's", choices=tuple(PRESETS)),
         IntParam("epochs", _DEFAULT["epochs"], "passes over the training split", minimum=1, maximum=100_000),
         IntParam("batch_size", _DEFAULT["batch_size"], "pairs per optimisation step", minimum=1, maximum=65_536),
         FloatParam("learning_rate", _DEFAULT["learning_rate"], "Adam learning rate", minimum=1e-7, maximum=1.0),
@@ -58,12 +70,25 @@ class AeganTrainer(LoopTrainer):
         ChoiceParam("size", _DEFAULT["size"], "image size the generator makes", choices=("32", "64", "128", "256")),
         IntParam("channels", 256, "channels of the first transposed convolution, halved at each next one",
                  minimum=8, maximum=2048),
+        ChoiceParam("features", "mfcc", "the encoder the model takes: 'mfcc' (104 values, chain mfcc>aegan) or "
+                    "'mfcc-stereo' (136, chain mfcc-stereo>aegan-sharp)", choices=tuple(ENCODER_IDS)),
+        ChoiceParam("pixel_loss", "mse", "per-pixel loss against the target picture", choices=("mse", "l1")),
+        FloatParam("pixel_weight", 1.0, "weight of the per-pixel loss", minimum=0.0, maximum=1000.0),
         BoolParam("mse_times_batch", _DEFAULT["mse_times_batch"], "loss = MSE x batch size, as in the paper"),
         FloatParam("ssim_weight", _DEFAULT["ssim_weight"], "weight of the (1 - SSIM) loss term; 0: off",
                    minimum=0.0, maximum=100.0),
         BoolParam("discriminator", _DEFAULT["discriminator"], "train a PatchGAN discriminator alongside"),
+        ChoiceParam("gan_loss", "bce", "adversarial loss: 'bce' (non-saturating) or 'hinge'", choices=("bce", "hinge")),
+        IntParam("discriminator_scales", 1, "PatchGAN critics at full size and at each halving", minimum=1,
+                 maximum=3),
+        IntParam("discriminator_channels", 64, "channels of each critic's first convolution", minimum=4,
+                 maximum=512),
         FloatParam("adversarial_weight", 0.01, "weight of the generator's adversarial loss", minimum=0.0,
                    maximum=100.0),
+        FloatParam("feature_matching_weight", 0.0, "weight of the L1 distance between the critics' features of "
+                   "the generated and the real picture; 0: off", minimum=0.0, maximum=1000.0),
+        FloatParam("noise", 0.0, "standard deviation of the noise added to the normalised features while "
+                   "training (what the generator's 'variation' adds)", minimum=0.0, maximum=3.0),
         FloatParam("val_fraction", 0.1, "share of each label held out for validation", minimum=0.01, maximum=0.5),
         FloatParam("test_fraction", 0.1, "share of each label held out for 'a2i eval --split test'",
                    minimum=0.0, maximum=0.5),

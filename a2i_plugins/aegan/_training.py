@@ -14,8 +14,8 @@ from torch.nn import functional
 
 from a2i_plugins.aegan._config import AeganConfig
 from a2i_plugins.aegan._data import load_pairs
-from a2i_plugins.aegan._losses import ssim
-from a2i_plugins.aegan._network import AeganNet, PatchDiscriminator, save_model
+from a2i_plugins.aegan._losses import gradient_magnitude, ssim
+from a2i_plugins.aegan._network import AeganNet, MultiScaleDiscriminator, save_model
 from a2i_studio.datasets import read_dataset
 from a2i_studio.files import atomic_write
 from a2i_studio.training import RunResult, Step, TrainingLoop, TrainingRun, shuffled_batches
@@ -27,7 +27,13 @@ MODEL_FILE = "aegan.safetensors"
 
 
 class AeganLoop(TrainingLoop):
-    """Reconstruction (MSE, optional SSIM and adversarial terms) of each pair's picture from its MFCC summary.
+    """Reconstruction of each pair's picture from its sound's features: pixel loss, optional SSIM and critics.
+
+    With ``discriminator``, PatchGAN critics at ``discriminator_scales`` scales
+    learn real from generated pictures (``gan_loss``: non-saturating BCE or
+    hinge), and the generator is pushed by their verdict
+    (``adversarial_weight``) and by the L1 distance between their features of
+    its picture and of the real one (``feature_matching_weight``).
 
     Args:
         data: The dataset folder.
@@ -45,14 +51,14 @@ class AeganLoop(TrainingLoop):
         )
         self.labels = train.labels
         size = int(settings["size"])
-        self.train_x, self.train_y = load_pairs(train, size, lambda done, total: run.report(
+        self.train_x, self.train_y = load_pairs(train, size, settings["features"], lambda done, total: run.report(
             done, total, "reading training pairs"))
-        val_x, val_y = load_pairs(val, size)
+        val_x, val_y = load_pairs(val, size, settings["features"])
         self.val_x, self.val_y = val_x.to(run.device), val_y.to(run.device)
 
         # 2. The networks from the seed, placed by accelerate.
         torch.manual_seed(settings["seed"])
-        net = AeganNet(AeganConfig(size=size, channels=settings["channels"]))
+        net = AeganNet(AeganConfig(size=size, features=self.train_x.shape[1], channels=settings["channels"]))
         net.set_normalisation(self.train_x.mean(0), self.train_x.std(0))
         betas = (settings["beta1"], 0.999)
         optimizer = torch.optim.Adam(net.parameters(), lr=settings["learning_rate"], betas=betas)
@@ -60,7 +66,7 @@ class AeganLoop(TrainingLoop):
         self.critic: Any = None
         self.critic_optimizer: Any = None
         if settings["discriminator"]:
-            critic = PatchDiscriminator(size)
+            critic = MultiScaleDiscriminator(size, settings["discriminator_scales"], settings["discriminator_channels"])
             critic_optimizer = torch.optim.Adam(critic.parameters(), lr=settings["learning_rate"], betas=betas)
             self.critic, self.critic_optimizer = run.accelerator.prepare(critic, critic_optimizer)
 
@@ -71,24 +77,41 @@ class AeganLoop(TrainingLoop):
                 for epoch in range(settings["epochs"])]
 
     def train_step(self, step: Step) -> float:
-        """One Adam step of the generator (and of the critic, when there is one)."""
+        """One Adam step of the generator (and first of the critics, when there are some)."""
         settings, accelerator = self.settings, self.run.accelerator
         share = list(step.share(step.batch))
         weight = step.weight(step.batch)
         features, targets = self.train_x[share].to(self.run.device), self.train_y[share].to(self.run.device)
         self.net.train()
-        images = self.net(features)
-        mse = functional.mse_loss(images, targets)
-        loss = mse * len(step.batch) if settings["mse_times_batch"] else mse
+        noise = torch.randn_like(features) * settings["noise"] if settings["noise"] else None
+        images = self.net(features, noise)
+        if settings["pixel_loss"] == "l1":
+            pixel = functional.l1_loss(images, targets)
+        else:
+            pixel = functional.mse_loss(images, targets)
+            pixel = pixel * len(step.batch) if settings["mse_times_batch"] else pixel
+        loss = settings["pixel_weight"] * pixel
         if settings["ssim_weight"]:
             loss = loss + settings["ssim_weight"] * (1 - ssim(images, targets))
         if self.critic is not None:
+            kind = settings["gan_loss"]
+            # 1. The critics learn real from generated pictures.
             self.critic_optimizer.zero_grad()
-            real, fake = self.critic(targets), self.critic(images.detach())
-            critic_loss = (_bce(real, 1.0) + _bce(fake, 0.0)) / 2
-            accelerator.backward(critic_loss * weight)
+            real, fake = self.critic.features(targets), self.critic.features(images.detach())
+            critic_loss = torch.stack([_critic_loss(kind, r[-1], f[-1]) for r, f in zip(real, fake, strict=True)])
+            accelerator.backward(critic_loss.sum() * weight)
             self.critic_optimizer.step()
-            loss = loss + settings["adversarial_weight"] * _bce(self.critic(images), 1.0)
+            # 2. The generator is pushed by their verdict and towards their features of the real picture (as the
+            #    critics saw it before this step: one pass fewer than judging it again, and as good a target).
+            fake = self.critic.features(images)
+            adversarial = torch.stack([_generator_loss(kind, f[-1]) for f in fake]).sum()
+            loss = loss + settings["adversarial_weight"] * adversarial
+            if settings["feature_matching_weight"]:
+                matching = torch.stack([
+                    functional.l1_loss(f, r.detach())
+                    for fs, rs in zip(fake, real, strict=True) for f, r in zip(fs[:-1], rs[:-1], strict=True)
+                ]).mean()
+                loss = loss + settings["feature_matching_weight"] * matching
         self.optimizer.zero_grad()
         accelerator.backward(loss * weight)
         self.optimizer.step()
@@ -96,11 +119,12 @@ class AeganLoop(TrainingLoop):
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """MSE and SSIM of the validation pictures."""
+        """MSE, SSIM and relative sharpness (mean gradient magnitude, generated / real) of the validation pictures."""
         net = self.run.accelerator.unwrap_model(self.net).eval()
         predicted = net(self.val_x)
         return {"val_mse": functional.mse_loss(predicted, self.val_y).item(),
-                "val_ssim": ssim(predicted, self.val_y).item()}
+                "val_ssim": ssim(predicted, self.val_y).item(),
+                "val_sharpness": (gradient_magnitude(predicted) / gradient_magnitude(self.val_y)).item()}
 
     def state(self) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
         unwrap = self.run.accelerator.unwrap_model
@@ -125,7 +149,8 @@ class AeganLoop(TrainingLoop):
         """Write ``OUT/aegan.safetensors`` with the labels, data and settings it was trained with."""
         net = self.run.accelerator.unwrap_model(self.net)
         path = out / MODEL_FILE
-        info = {"labels": self.labels, "data": str(self.data), "settings": self.settings}
+        info = {"labels": self.labels, "data": str(self.data), "encoder": self.settings["features"],
+                "settings": self.settings}
         atomic_write(path, lambda temp: save_model(temp, net, info))
         return {"model": str(path), "train_pairs": len(self.train_x), "val_pairs": len(self.val_x),
                 "parameters": sum(parameter.numel() for parameter in net.parameters())}
@@ -133,3 +158,13 @@ class AeganLoop(TrainingLoop):
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def _critic_loss(kind: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    if kind == "hinge":
+        return functional.relu(1 - real).mean() + functional.relu(1 + fake).mean()
+    return (_bce(real, 1.0) + _bce(fake, 0.0)) / 2
+
+
+def _generator_loss(kind: str, fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean() if kind == "hinge" else _bce(fake, 1.0)

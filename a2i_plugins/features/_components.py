@@ -1,17 +1,17 @@
-"""The weight-free encoders: the MFCC summary (numpy) and FFT frames."""
+"""The weight-free encoders: the MFCC summary and its stereo extension (numpy), and FFT frames."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from a2i_studio.core import FFT_FRAMES, MFCC_SUMMARY, Encoder, RunContext
+from a2i_studio.core import FFT_FRAMES, MFCC_STEREO_SUMMARY, MFCC_SUMMARY, Encoder, RunContext
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
-__all__ = ["FftFramesEncoder", "MfccEncoder"]
+__all__ = ["FftFramesEncoder", "MfccEncoder", "MfccStereoEncoder"]
 
 
 class MfccEncoder(Encoder):
@@ -35,6 +35,31 @@ class MfccEncoder(Encoder):
         from a2i_studio.audio.features_numpy import mfcc_summary_numpy
 
         return mfcc_summary_numpy(samples, self.sample_rate)
+
+
+class MfccStereoEncoder(Encoder):
+    """The ``mfcc`` summary of the mono mix, plus stereo balance, band levels and event rates (136 values).
+
+    It reads every channel (``keep_channels``), so a sound panned left or
+    right gives balance values of opposite sign, and mono gives zeros there.
+    The values are listed in :mod:`a2i_plugins.features._stereo`.
+    """
+
+    id = "mfcc-stereo"
+    name = "MFCC + stereo summary"
+    description = "104 MFCC statistics of the mono mix, stereo balance in 8 bands, loudness, event rates; no weights."
+    version = "1"
+    output_space = MFCC_STEREO_SUMMARY
+    sample_rate = 16_000
+    keep_channels = True
+    min_seconds = 1.0
+    window_seconds = 4.0
+    needs_torch = False
+
+    def encode(self, samples: np.ndarray, params: Mapping[str, Any], ctx: RunContext) -> np.ndarray:
+        from a2i_plugins.features._stereo import mfcc_stereo_summary
+
+        return mfcc_stereo_summary(samples, self.sample_rate)
 
 
 class FftFramesEncoder(Encoder):

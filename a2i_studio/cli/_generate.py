@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``generate``, ``rerun`` and ``chains``."""
     generate = subparsers.add_parser("generate", help="make images from a sound")
     generate.add_argument("audio", type=Path, metavar="AUDIO", help="audio or video file")
-    generate.add_argument("--chain", default=None, help="encoder>adapter>generator (default: the bundled mfcc>aegan)")
+    generate.add_argument("--chain", default=None,
+                             help="encoder>adapter>generator (default: the bundled mfcc-stereo>aegan-sharp)")
     generate.add_argument("--start", type=float, default=None, metavar="S", help="segment start, seconds")
     generate.add_argument("--end", type=float, default=None, metavar="S", help="segment end, seconds")
     generate.add_argument("--seed", type=_seed, default=None, metavar="N", help="first image's seed (default: random)")

@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a file played in real time, its sound going to the default output")
     source.add_argument("--list-devices", action="store_true",
                         help="list the input devices, loopback ones (what the computer plays) flagged")
-    live.add_argument("--chain", default=None, help="encoder>adapter>generator (default: the bundled mfcc>aegan)")
+    live.add_argument("--chain", default=None,
+                         help="encoder>adapter>generator (default: the bundled mfcc-stereo>aegan-sharp)")
     add_video_options(live, live=True)
     live.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the frames (default: random)")
     live.add_argument("--param", action="append", default=[], metavar="K=V", help="component parameter, repeatable")

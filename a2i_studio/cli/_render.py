@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("audio", type=Path, metavar="AUDIO", help="audio or video file")
     render.add_argument("--out", type=Path, required=True, metavar="PATH",
                         help="clip.mp4 (H.264 + AAC), clip.webm (VP9 + Opus), clip.gif, or a folder for PNGs")
-    render.add_argument("--chain", default=None, help="encoder>adapter>generator (default: the bundled mfcc>aegan)")
+    render.add_argument("--chain", default=None,
+                           help="encoder>adapter>generator (default: the bundled mfcc-stereo>aegan-sharp)")
     render.add_argument("--start", type=float, default=None, metavar="S", help="segment start, seconds")
     render.add_argument("--end", type=float, default=None, metavar="S", help="segment end, seconds")
     add_video_options(render)

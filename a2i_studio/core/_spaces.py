@@ -13,6 +13,7 @@ __all__ = [
     "CLIP_TEXT_SD21",
     "FFT_FRAMES",
     "IMAGEBIND_AUDIO",
+    "MFCC_STEREO_SUMMARY",
     "MFCC_SUMMARY",
     "SD3_TEXT",
     "VGGISH",
@@ -96,6 +97,10 @@ def _format_shape(shape: tuple[int | None, ...]) -> str:
 
 # The spaces the built-in backends speak; third-party plugins meet them here.
 MFCC_SUMMARY = Space("mfcc-summary", (104,), description="MFCC statistics of a clip (see audio.features)")
+MFCC_STEREO_SUMMARY = Space(
+    "mfcc-stereo-summary", (136,),
+    description="the 104 MFCC statistics of the mono mix, stereo balance per band and loudness/event-rate features",
+)
 FFT_FRAMES = Space("fft-frames", (500, 220), description="magnitude spectra of 500 equal sections")
 VGGISH = Space("vggish", (128,), description="VGGish embedding, mean over 0.96 s frames")
 VGGISH_SEQUENCE = Space("vggish-sequence", (None, 128), description="VGGish embedding per 0.96 s frame")
@@ -109,6 +114,7 @@ SD3_TEXT = Space(
 )
 
 BUILTIN_SPACES = (
-    MFCC_SUMMARY, FFT_FRAMES, VGGISH, VGGISH_SEQUENCE, IMAGEBIND_AUDIO, CLIP_TEXT_SD15, CLIP_TEXT_SD21, SD3_TEXT
+    MFCC_SUMMARY, MFCC_STEREO_SUMMARY, FFT_FRAMES, VGGISH, VGGISH_SEQUENCE, IMAGEBIND_AUDIO, CLIP_TEXT_SD15,
+    CLIP_TEXT_SD21, SD3_TEXT,
 )
 """Every space above; the registry knows them from the start, so plugins find them by name."""

@@ -14,32 +14,34 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file
 from torch import nn
+from torch.nn import functional
 
-from a2i_plugins.aegan import BUNDLED, AeganGenerator
+from a2i_plugins.aegan import BUNDLED, BUNDLED_SHARP, AeganGenerator, AeganSharpGenerator
 from a2i_plugins.aegan._config import AeganConfig
 from a2i_plugins.aegan._inference import load_model
-from a2i_plugins.aegan._losses import ssim
-from a2i_plugins.aegan._network import AeganNet, PatchDiscriminator, save_model
+from a2i_plugins.aegan._losses import gradient_magnitude, ssim
+from a2i_plugins.aegan._network import AeganNet, MultiScaleDiscriminator, PatchDiscriminator, save_model
 from a2i_studio import config
-from a2i_studio.core import MFCC_SUMMARY, Registry, RunContext, resolve_params
+from a2i_studio.core import MFCC_STEREO_SUMMARY, MFCC_SUMMARY, Registry, RunContext, WeightSpec, resolve_params
 from a2i_studio.errors import CheckpointError, WeightsMissing
+from a2i_studio.files import sha256_file
 
 # The numpy network adds the same float32 products as torch in another order, with the batch norm's scale folded into
 # the weights; rounding of ~1e-7 per operation stays near 1e-6 after eleven layers (6e-7 measured on the bundled model).
 TOLERANCE = 1e-5
 
 
-def _net(size: int = 32, channels: int = 32, seed: int = 0) -> AeganNet:
+def _net(size: int = 32, channels: int = 32, seed: int = 0, features: int = 104) -> AeganNet:
     """A random network whose batch-norm statistics come from one batch, as after training."""
     torch.manual_seed(seed)
-    net = AeganNet(AeganConfig(size=size, channels=channels))
-    mean, std = torch.linspace(-5, 5, 104), torch.linspace(1, 3, 104)
+    net = AeganNet(AeganConfig(size=size, features=features, channels=channels))
+    mean, std = torch.linspace(-5, 5, features), torch.linspace(1, 3, features)
     net.set_normalisation(mean, std)
     for layer in net.modules():
         if isinstance(layer, nn.BatchNorm2d):
             layer.momentum = None  # cumulative average: one batch sets the statistics
     with torch.no_grad():
-        net.train()(mean + std * torch.randn(16, 104))
+        net.train()(mean + std * torch.randn(16, features))
     return net.eval()
 
 
@@ -78,32 +80,37 @@ def test_features_are_normalised_by_the_stored_training_statistics() -> None:
     assert torch.allclose(net.feature_std, torch.linspace(1, 3, 104))
 
 
-def _torch_images(net: AeganNet, features: np.ndarray) -> np.ndarray:
+def _torch_images(net: AeganNet, features: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
     """The torch network's images, channels last like the numpy network's."""
     with torch.no_grad():
-        return net(torch.from_numpy(features)).permute(0, 2, 3, 1).numpy()
+        noise_tensor = None if noise is None else torch.from_numpy(noise)
+        return net(torch.from_numpy(features), noise_tensor).permute(0, 2, 3, 1).numpy()
 
 
 def _pixels(images: np.ndarray) -> np.ndarray:
     return np.round((np.clip(images, -1, 1) + 1) * 127.5).astype(np.int16)
 
 
-@pytest.mark.parametrize(("size", "channels"), [(32, 32), (64, 16)])
-def test_the_numpy_network_computes_what_the_torch_one_does(tmp_path: Path, size: int, channels: int) -> None:
-    net = _net(size, channels)
+@pytest.mark.parametrize(("size", "channels", "width"), [(32, 32, 104), (64, 16, 104), (128, 64, 136)])
+def test_the_numpy_network_computes_what_the_torch_one_does(
+    tmp_path: Path, size: int, channels: int, width: int
+) -> None:
+    net = _net(size, channels, features=width)
     save_model(tmp_path / "m.safetensors", net, {"labels": ["a", "b"]})
     numpy_net, info = load_model(tmp_path / "m.safetensors")
     assert numpy_net.config == net.config and info == {"labels": ["a", "b"]}
-    features = np.linspace(-5, 5, 104, dtype=np.float32) + 10 * np.random.default_rng(0).standard_normal(
-        (3, 104), dtype=np.float32
+    features = np.linspace(-5, 5, width, dtype=np.float32) + 10 * np.random.default_rng(0).standard_normal(
+        (3, width), dtype=np.float32
     )
     expected = _torch_images(net, features)
     got = numpy_net(features)
     assert got.dtype == np.float32 and got.shape == (3, size, size, 3)
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
-    noise = np.random.default_rng(1).standard_normal((3, 104), dtype=np.float32)
+    noise = np.random.default_rng(1).standard_normal((3, width), dtype=np.float32)
     shifted = features + noise * net.feature_std.numpy()  # noise is in units of the training std
     np.testing.assert_allclose(numpy_net(features, noise), _torch_images(net, shifted), rtol=0, atol=TOLERANCE)
+    # The training noise of the torch network is the same noise.
+    np.testing.assert_allclose(numpy_net(features, noise), _torch_images(net, features, noise), rtol=0, atol=TOLERANCE)
 
 
 def test_a_half_precision_file_is_half_the_size_and_changes_outputs_by_under_0_02(tmp_path: Path) -> None:
@@ -116,16 +123,20 @@ def test_a_half_precision_file_is_half_the_size_and_changes_outputs_by_under_0_0
     assert 0 < np.abs(difference).max() < 0.02
 
 
-def test_the_bundled_model_gives_the_torch_images_within_one_grey_level() -> None:
-    assert BUNDLED.bundled is not None
-    with safe_open(str(BUNDLED.bundled), framework="np") as handle:
+@pytest.mark.parametrize(("spec", "size", "width"), [(BUNDLED, 64, 104), (BUNDLED_SHARP, 128, 136)])
+def test_the_bundled_models_give_the_torch_images_within_one_grey_level(
+    spec: WeightSpec, size: int, width: int
+) -> None:
+    assert spec.bundled is not None
+    assert spec.bundled.stat().st_size == spec.size_bytes and sha256_file(spec.bundled) == spec.sha256
+    with safe_open(str(spec.bundled), framework="np") as handle:
         config = AeganConfig.from_json(json.loads((handle.metadata() or {})["config"]))
     net = AeganNet(config)
-    net.load_state_dict({key: value.float() for key, value in load_file(str(BUNDLED.bundled)).items()})
-    numpy_net, info = load_model(BUNDLED.bundled)
-    assert config.size == 64 and len(info["labels"]) == 8
+    net.load_state_dict({key: value.float() for key, value in load_file(str(spec.bundled)).items()})
+    numpy_net, info = load_model(spec.bundled)
+    assert (config.size, config.features) == (size, width) and len(info["labels"]) == 8
     # Raw summaries around the training set's: its mean plus 1.5 training stds of noise.
-    scale = np.random.default_rng(2).standard_normal((16, 104), dtype=np.float32) * 1.5
+    scale = np.random.default_rng(2).standard_normal((16, width), dtype=np.float32) * 1.5
     features = numpy_net.mean + numpy_net.std * scale
     expected, got = _torch_images(net.eval(), features), numpy_net(features)
     np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE)
@@ -154,6 +165,29 @@ def test_a_file_that_is_not_an_aegan_model_or_does_not_fit_its_config_is_refused
 def test_patch_discriminator_gives_one_logit_per_patch() -> None:
     assert PatchDiscriminator(64)(torch.randn(2, 3, 64, 64)).shape == (2, 1, 7, 7)
     assert PatchDiscriminator(32)(torch.randn(2, 3, 32, 32)).shape == (2, 1, 7, 7)
+
+
+def test_the_multi_scale_critic_judges_full_and_halved_images_and_gives_their_features() -> None:
+    torch.manual_seed(0)
+    critic = MultiScaleDiscriminator(128, scales=2, channels=8).eval()
+    images = torch.rand(2, 3, 128, 128) * 2 - 1
+    full, half = critic.features(images)
+    assert [tuple(f.shape) for f in full] == [(2, 8, 64, 64), (2, 16, 32, 32), (2, 32, 16, 16), (2, 1, 15, 15)]
+    assert [tuple(f.shape) for f in half] == [(2, 8, 32, 32), (2, 16, 16, 16), (2, 32, 8, 8), (2, 1, 7, 7)]
+    first, second = critic.critics
+    assert torch.equal(full[-1], first(images))
+    assert torch.equal(half[-1], second(functional.avg_pool2d(images, 2)))
+
+
+def test_gradient_magnitude_of_an_edge_and_of_its_blur() -> None:
+    edge = -torch.ones(1, 3, 16, 16)
+    edge[..., 8:] = 1.0  # one vertical black/white edge: a step of 1 on [0, 1] in one of 15 columns
+    assert gradient_magnitude(edge).item() == pytest.approx(1 / 15)
+    blurred = functional.avg_pool2d(edge, 3, stride=1, padding=1, count_include_pad=False)
+    assert gradient_magnitude(blurred).item() == pytest.approx(1 / 15, abs=1e-6)  # the same rise, spread out
+    assert gradient_magnitude(torch.zeros(1, 3, 8, 8)).item() == 0.0
+    noisy = edge + 0.2 * torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    assert gradient_magnitude(noisy).item() > 2 * gradient_magnitude(edge).item()
 
 
 def test_ssim_loss_is_one_for_equal_batches_and_falls_with_noise() -> None:
@@ -198,6 +232,26 @@ def test_generator_images_are_the_torch_networks_within_one_grey_level(tmp_path:
     assert np.abs(got - expected).max() <= 1 and (got == expected).mean() > 0.999
 
 
+def test_the_sharp_generator_takes_the_stereo_summary_and_refuses_a_104_feature_model(tmp_path: Path) -> None:
+    assert AeganSharpGenerator.input_space == MFCC_STEREO_SUMMARY and AeganSharpGenerator.needs_torch is False
+    net = _net(64, 16, features=136)
+    save_model(tmp_path / "sharp.safetensors", net)
+    generator = AeganSharpGenerator()
+    params = resolve_params(generator.params, {"checkpoint": str(tmp_path / "sharp.safetensors")}, "aegan-sharp")
+    ctx = RunContext(device="cpu", dtype="float32", seeds=(7, 8))
+    value = np.linspace(-3, 3, 136, dtype=np.float32)
+    got = np.stack([np.asarray(image) for image in generator.generate(value, params, ctx)]).astype(np.int16)
+    noise = np.stack([rng.standard_normal(136, dtype=np.float32) for rng in ctx.numpy_generators()]) * 0.2
+    expected = _pixels(_torch_images(net, value + noise * net.feature_std.numpy()))
+    assert np.abs(got - expected).max() <= 1 and not np.array_equal(got[0], got[1])
+    save_model(tmp_path / "seed.safetensors", _net())
+    params = resolve_params(generator.params, {"checkpoint": str(tmp_path / "seed.safetensors")}, "aegan-sharp")
+    with pytest.raises(CheckpointError, match=r"seed\.safetensors takes 104 sound features, but the aegan-sharp "
+                       r"generator gets 136 \(mfcc-stereo-summary\); pass a model trained for it "
+                       r"\('a2i train aegan --preset sharp'\)"):
+        generator.generate(value, params, ctx)
+
+
 def test_generator_declares_its_space_and_says_where_it_looked_for_weights(tmp_path: Path) -> None:
     registry = Registry()
     registry.add_generator(AeganGenerator())
@@ -227,4 +281,4 @@ def test_a2i_generate_with_the_default_chain_never_imports_torch(app_dirs: dict[
     assert result.stdout.split()[-2:] == ["0", "False"]
     [image] = (tmp_path / "out").glob("*.png")
     with Image.open(image) as picture:
-        assert picture.size == (64, 64) and np.asarray(picture).std() > 5  # a picture, not a flat colour
+        assert picture.size == (128, 128) and np.asarray(picture).std() > 5  # a picture, not a flat colour

@@ -6,16 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
 from torch.nn import functional
 
-from a2i_plugins.aegan import PRESETS, AeganTrainer
+from a2i_plugins.aegan import PRESETS, AeganSharpGenerator, AeganTrainer
 from a2i_plugins.aegan._config import AeganConfig
 from a2i_plugins.aegan._inference import load_model
 from a2i_plugins.aegan._network import AeganNet
-from a2i_studio.core import CancelToken, Progress
+from a2i_studio.core import CancelToken, Progress, RunContext, resolve_params
 from a2i_studio.datasets import write_metadata
 from a2i_studio.datasets.soundscapes import make_item
 from a2i_studio.errors import Cancelled, CheckpointError
@@ -79,9 +80,11 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_file(str(path))
 
 
-@pytest.mark.parametrize("discriminator", [False, True])
-def test_an_interrupted_run_resumes_to_the_same_weights(pairs: Path, tmp_path: Path, discriminator: bool) -> None:
-    settings = {"epochs": 3, "discriminator": discriminator, "ssim_weight": 0.5, "seed": 9}
+@pytest.mark.parametrize("preset", ["no critic", "critic", "sharp"])
+def test_an_interrupted_run_resumes_to_the_same_weights(pairs: Path, tmp_path: Path, preset: str) -> None:
+    settings: dict[str, Any] = {"epochs": 3, "discriminator": preset == "critic", "ssim_weight": 0.5, "seed": 9}
+    if preset == "sharp":  # two critics, feature matching, training noise, stereo features: all resume exactly
+        settings = {"preset": "sharp", "epochs": 3, "seed": 9, "discriminator_channels": 8}
     _train(pairs, tmp_path / "straight", **settings, export="last")
     _train(pairs, tmp_path / "resumed", **{**settings, "epochs": 2}, export="last")
     _train(pairs, tmp_path / "resumed", **settings, export="last")  # the same command, more epochs: it resumes
@@ -108,3 +111,36 @@ def test_cancelling_stops_before_the_next_batch(pairs: Path, tmp_path: Path) -> 
     with pytest.raises(Cancelled, match="no checkpoint was saved; run the same command again to resume"):
         AeganTrainer().train(pairs, tmp_path, {**TINY, "epochs": 1}, cancel=cancel)
     assert not (tmp_path / "aegan.safetensors").exists()
+
+
+def test_the_sharp_preset_trains_a_stereo_model_the_sharp_generator_runs(pairs: Path, tmp_path: Path) -> None:
+    metrics = _train(pairs, tmp_path, preset="sharp", epochs=2, discriminator_channels=8)
+    net, info = load_model(tmp_path / "aegan.safetensors")
+    assert (net.config.size, net.config.features, net.config.channels) == (32, 136, 16)  # TINY's size, channels
+    assert info["encoder"] == "mfcc-stereo" and info["settings"]["gan_loss"] == "hinge"
+    assert info["settings"]["discriminator_scales"] == 2 and info["settings"]["feature_matching_weight"] == 10.0
+    assert metrics["exported_epoch"] == 2  # the preset exports the last epoch, not the lowest MSE
+    assert metrics["val_sharpness"] > 0 and metrics["val_sharpness_before"] < 0.05  # a fresh net paints ~flat
+    generator = AeganSharpGenerator()
+    params = resolve_params(generator.params, {"checkpoint": str(tmp_path / "aegan.safetensors")}, generator.id)
+    value = net.mean + net.std  # one training std above the mean, as a clip's summary would be
+    ctx = RunContext("cpu", "float32", (1, 2))
+    images = np.stack([np.asarray(image) for image in generator.generate(value, params, ctx)])
+    noise = np.stack([rng.standard_normal(136, dtype=np.float32) for rng in ctx.numpy_generators()]) * 0.2
+    expected = np.round((np.clip(net(np.stack([value, value]), noise), -1, 1) + 1) * 127.5)
+    assert images.shape == (2, 32, 32, 3) and np.array_equal(images, expected)
+
+
+def test_stereo_pairs_hold_the_encoders_values(pairs: Path) -> None:
+    from a2i_plugins.aegan._data import load_pairs
+    from a2i_plugins.features import MfccStereoEncoder
+    from a2i_studio.datasets import read_dataset
+
+    dataset = read_dataset(pairs)
+    features, images = load_pairs(dataset, 32, "mfcc-stereo")
+    assert features.shape == (6, 136) and images.shape == (6, 3, 32, 32)
+    encoder = MfccStereoEncoder()
+    first = next(iter(dataset))
+    assert first.audio is not None
+    expected = encoder.encode(encoder.read(first.audio).samples, {}, RunContext("cpu", "float32", (0,)))
+    assert torch.equal(features[0], torch.from_numpy(expected))

@@ -65,7 +65,7 @@ def test_a_bad_aegan_config_is_one_sentence_naming_the_file(
 
 def test_generate_with_a_bad_aegan_checkpoint_exits_1_with_one_line(clip: Path, tmp_path: Path) -> None:
     bad = _rewritten(BUNDLED_AEGAN, tmp_path / "bad.safetensors", config=json.dumps({**_AEGAN, "channels": "many"}))
-    line = one_error_line(a2i("generate", str(clip), "--param", f"aegan.checkpoint={bad}"))
+    line = one_error_line(a2i("generate", str(clip), "--chain", "mfcc>aegan", "--param", f"aegan.checkpoint={bad}"))
     assert line == (
         f"error: {bad} holds invalid model settings (channels is 'many', not a whole number from 1 to 4096); "
         "train or download it again."

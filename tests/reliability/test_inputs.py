@@ -43,7 +43,7 @@ _SAYS = {"fifo": "is a FIFO (named pipe), not a file", "loop": "is a symbolic li
         (("generate", "{path}"), "fifo"),
         (("generate", "{path}"), "loop"),
         (("generate", "{clip}", "--mix", "{path}:0.3"), "fifo"),
-        (("generate", "{clip}", "--param", "aegan.checkpoint={path}"), "loop"),
+        (("generate", "{clip}", "--param", "aegan-sharp.checkpoint={path}"), "loop"),
     ],
     ids=["audio info fifo", "generate fifo", "generate loop", "generate --mix fifo", "generate --param loop"],
 )
