@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python packaging/video_example.py``. It joins
 ``a2i_resources/sounds/{rain,forest,beach,thunderstorm}.wav`` (5 s each) into one
-clip in a temporary folder, renders it with ``mfcc>aegan`` (``a2i render``'s
+clip in a temporary folder, renders it with the default chain (``a2i render``'s
 defaults: 24 fps, 2 s windows, 0.1/0.3 s attack/release, one random draw,
 ``variation`` following the loudness), and saves
 
@@ -31,7 +31,7 @@ TILE = 96
 def main() -> None:
     """Render and save the GIF and the strip into docs/."""
     engine = Engine(PluginManager().load().registry)
-    modulation = (Modulation("aegan.variation", "loudness", 0.1, 0.6),)
+    modulation = (Modulation("aegan-sharp.variation", "loudness", 0.1, 0.6),)
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         clip = folder / "example.wav"
