@@ -73,6 +73,11 @@ class FrameCache:
         """Frames kept, on disk or waiting to be written."""
         return len(self._chunks.keys() | self._pending.keys())
 
+    @property
+    def saved(self) -> int:
+        """Frames written to disk, which a later render finds."""
+        return len(self._chunks)
+
     def __contains__(self, index: object) -> bool:
         return index in self._chunks or index in self._pending
 

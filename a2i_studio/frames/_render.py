@@ -165,12 +165,12 @@ def render(
     except Cancelled:
         _keep(cache)
         raise Cancelled(
-            f"Cancelled; no video was written, and the {len(cache)} frames made so far are kept: "
+            f"Cancelled; no video was written, and the {cache.saved} frames made so far are kept: "
             "render again with the same settings to go on from there."
         ) from None
     except OSError as error:
         _keep(cache)
-        raise _write_error(request.out, error, len(cache)) from None
+        raise _write_error(request.out, error, cache.saved) from None
     finally:
         cache.close()
     # 3. The sidecar, then the cache is no longer needed.
@@ -307,11 +307,15 @@ def _write_error(out: Path, error: OSError, kept: int) -> VideoError:
 
 
 def _keep(cache: FrameCache) -> None:
-    """Write the frames still waiting, so a later render finds them; a full disk may refuse them too."""
+    """Write the frames still waiting, so a later render finds them; a full disk may refuse them too.
+
+    A refusal is only logged: the one error sentence the caller raises counts the frames
+    that are on disk (:attr:`FrameCache.saved`), without those.
+    """
     try:
         cache.flush()
     except OSError as error:
-        log.warning("could not keep the last frames in %s: %s", cache.folder, error)
+        log.info("could not keep the last frames in %s: %s", cache.folder, error)
 
 
 def _recipe(

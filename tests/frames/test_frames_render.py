@@ -246,3 +246,18 @@ def test_windows_are_centred_on_frames_and_slide_inward_at_the_files_ends(tmp_pa
     soundfile.write(stereo, np.stack([ramp, -ramp], axis=1), rate, subtype="FLOAT")
     window = next(iter(FileSource(stereo, settings, StereoEncoder(), 1.0)))
     assert window.samples.shape == (2, rate) and np.array_equal(window.samples[1], -ramp[:rate])
+
+
+def test_the_frame_cache_counts_as_saved_only_what_reached_the_disk(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from a2i_studio.frames import FrameCache
+
+    cache = FrameCache(tmp_path / "frames")
+    for index in range(3):
+        cache.put(index, Image.new("RGB", (8, 8), (index, 0, 0)))
+    assert (len(cache), cache.saved) == (3, 0)  # waiting for a chunk: not on disk yet
+    cache.flush()
+    assert (len(cache), cache.saved) == (3, 3)
+    again = FrameCache(tmp_path / "frames")  # what a later render finds
+    assert again.saved == 3 and again.get(2) is not None and again.get(2).getpixel((0, 0)) == (2, 0, 0)
