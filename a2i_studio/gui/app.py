@@ -51,6 +51,24 @@ def _report_first_paint() -> None:
     QApplication.quit()
 
 
+_collector: object = None
+
+
+def _collect_garbage_on_this_thread() -> None:
+    """Collect Python's cyclic garbage on the UI thread only, from a timer (pyqtgraph's GarbageCollector).
+
+    Left automatic, a collection runs on whichever thread happens to allocate: a job's worker
+    thread can then destroy a closed dialog's Qt objects, which deadlocks with the UI thread
+    (shiboken's GIL against a Qt mutex). Started after the first paint, so pyqtgraph's import
+    does not delay the window.
+    """
+    global _collector
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    if _collector is None:
+        _collector = GarbageCollector(interval=1.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the desktop app; returns the exit code.
 
@@ -68,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get(EXIT_AFTER_PAINT):
         window.first_painted.connect(_report_first_paint)
     window.first_painted.connect(_log_to_file)
+    window.first_painted.connect(_collect_garbage_on_this_thread)
     window.show()
     code = app.exec()
     window.close()  # saves the session and waits for the workers, also when quit() ended the loop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -31,6 +32,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     leaked = [widget for widget in QApplication.topLevelWidgets() if widget.isVisible()]
     for widget in leaked:
         widget.close()
+    # This test's unreachable widgets die here, on the UI thread: left to the automatic collection,
+    # they could be collected on a worker thread of the next test, where destroying Qt objects
+    # deadlocks against the UI thread (shiboken's GIL and a Qt mutex); the app collects on the UI
+    # thread alone for the same reason (gui/app.py).
+    gc.collect()
     if leaked:
         pytest.fail(f"{item.name} leaked windows: {[type(widget).__name__ for widget in leaked]}")
 

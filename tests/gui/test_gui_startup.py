@@ -67,3 +67,39 @@ def test_the_gallery_folder_from_the_environment_wins_over_settings(
         roots.append((backend.gallery.root, backend.engine.gallery.root))
         backend.close()
     assert roots == [(app_dirs["gallery"],) * 2, (tmp_path / "chosen-in-settings",) * 2]
+
+
+def test_the_app_collects_garbage_on_the_ui_thread_only(qtbot: QtBot) -> None:
+    import gc
+    import threading
+
+    from a2i_studio.gui import app
+
+    assert gc.isenabled()
+    try:
+        app._collect_garbage_on_this_thread()
+        collector = app._collector
+        assert not gc.isenabled()  # no collection can start on a worker thread now
+        assert collector is not None and collector.timer.isActive()  # type: ignore[attr-defined]
+        # Cyclic garbage made on a worker thread stays until the UI thread's timer collects it.
+        made = threading.Event()
+
+        class Cycle:
+            def __init__(self) -> None:
+                self.me = self
+
+        def worker() -> None:
+            for _ in range(2000):
+                Cycle()
+            made.set()
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert made.is_set() and any(isinstance(item, Cycle) for item in gc.get_objects())
+        qtbot.waitUntil(lambda: not any(isinstance(item, Cycle) for item in gc.get_objects()), timeout=5000)
+    finally:
+        if app._collector is not None:
+            app._collector.timer.stop()  # type: ignore[attr-defined]
+        app._collector = None
+        gc.enable()
