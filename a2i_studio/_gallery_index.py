@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 from a2i_studio.recipes import recipe_key
@@ -55,10 +56,28 @@ class DamagedIndex(Exception):
 def open_index(path: Path) -> sqlite3.Connection:
     """Open the index at ``path`` (created if missing), migrated and checked.
 
+    Several processes may open a new index at once (a batch under ``torch.distributed.run``).
+    Switching a new database to WAL answers "database is locked" at once, without waiting
+    out the busy timeout, while another connection holds it; such an open is tried again
+    until the busy timeout has passed.
+
     Raises:
         DamagedIndex: The file is not a database or fails SQLite's quick check.
         sqlite3.Error: It cannot be opened for another reason (permissions, a full disk).
     """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    while True:
+        try:
+            return _open_once(path)
+        except sqlite3.OperationalError as error:
+            code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _open_once(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
     try:
         db.row_factory = sqlite3.Row

@@ -72,6 +72,7 @@ def test_the_gallery_folder_from_the_environment_wins_over_settings(
 def test_the_app_collects_garbage_on_the_ui_thread_only(qtbot: QtBot) -> None:
     import gc
     import threading
+    import weakref
 
     from a2i_studio.gui import app
 
@@ -81,23 +82,21 @@ def test_the_app_collects_garbage_on_the_ui_thread_only(qtbot: QtBot) -> None:
         collector = app._collector
         assert not gc.isenabled()  # no collection can start on a worker thread now
         assert collector is not None and collector.timer.isActive()  # type: ignore[attr-defined]
-        # Cyclic garbage made on a worker thread stays until the UI thread's timer collects it.
-        made = threading.Event()
 
         class Cycle:
             def __init__(self) -> None:
                 self.me = self
 
-        def worker() -> None:
-            for _ in range(2000):
-                Cycle()
-            made.set()
+        refs: list[weakref.ref[Cycle]] = []
+
+        def worker() -> None:  # makes cyclic garbage, more than a collection's threshold
+            refs.extend(weakref.ref(Cycle()) for _ in range(2000))
 
         thread = threading.Thread(target=worker)
         thread.start()
         thread.join()
-        assert made.is_set() and any(isinstance(item, Cycle) for item in gc.get_objects())
-        qtbot.waitUntil(lambda: not any(isinstance(item, Cycle) for item in gc.get_objects()), timeout=5000)
+        assert all(ref() is not None for ref in refs)  # the worker thread collected nothing
+        qtbot.waitUntil(lambda: all(ref() is None for ref in refs), timeout=5000)  # the UI thread's timer did
     finally:
         if app._collector is not None:
             app._collector.timer.stop()  # type: ignore[attr-defined]

@@ -108,3 +108,35 @@ def test_another_process_opening_the_gallery_never_breaks_a_batch(app_dirs: dict
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 100
     assert len(gallery_pngs(app_dirs["gallery"])) == 100 and len(index_state(app_dirs["gallery"])[0]) == 100
+
+
+def test_an_index_another_process_is_switching_to_wal_is_opened_once_it_is_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from a2i_studio import _gallery_index
+
+    real = _gallery_index._open_once
+    calls: list[int] = []
+
+    def busy_twice(path: Path) -> sqlite3.Connection:
+        calls.append(1)
+        if len(calls) <= 2:  # what SQLite answers, without waiting, while another connection sets up WAL
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+            raise error
+        return real(path)
+
+    monkeypatch.setattr(_gallery_index, "_open_once", busy_twice)
+    db = _gallery_index.open_index(tmp_path / "index.sqlite")
+    assert len(calls) == 3 and db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+    def denied(path: Path) -> sqlite3.Connection:
+        calls.append(1)
+        raise sqlite3.OperationalError("unable to open database file")  # not busy: no retry
+
+    calls.clear()
+    monkeypatch.setattr(_gallery_index, "_open_once", denied)
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):
+        _gallery_index.open_index(tmp_path / "other.sqlite")
+    assert len(calls) == 1
