@@ -91,13 +91,17 @@ class Processes:
             return list(mine)
 
     def gather(self, outcomes: list[JobOutcome]) -> list[JobOutcome]:
-        """Every process's outcomes, in job order (on every process), once all are done."""
+        """Every process's outcomes, in job order (on every process), once all are done; then leaves the group."""
         if self._state is None:
             return outcomes
         from accelerate.utils import gather_object
 
         everything: list[JobOutcome] = gather_object(outcomes)
         self._state.wait_for_everyone()
+        # The last collective: leave the group now. A process that exits still in it can abort
+        # ("terminate called without an active exception") while its transport threads run.
+        self._state.destroy_process_group()
+        self._state = None
         return sorted(everything, key=lambda outcome: outcome.job.index)
 
 

@@ -157,6 +157,8 @@ def render(
                     pass
             cache.flush()
             processes.wait_for_everyone()
+            # The last collective: leave the group now, so no transport thread is left running at exit.
+            processes.destroy_process_group()
             if not processes.is_main_process:
                 return RenderResult(None, recipe, source.count, report.reused, "", None)
             cache.refresh()
