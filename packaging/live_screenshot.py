@@ -7,7 +7,7 @@ Run under a display the size of a small projector::
 The README's 20 s example (the four bundled sounds) plays live, muted, through
 the default chain at 256 px and 24 fps, into the output window fullscreen with
 its frame rate and latency shown (the ``I`` key); the screen is saved as
-``docs/live-output.png`` when the forest has been playing for a second and a
+``docs/live-output.png`` when the forest has been playing for three seconds and a
 half. Everything else happens in a temporary folder.
 """
 
@@ -25,7 +25,7 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "live-output.png"
-SHOT_AT = 6.5  # seconds into the example: forest
+SHOT_AT = 8.5  # seconds into the example: forest, its window wholly in the forest
 
 
 def main() -> int:
