@@ -119,9 +119,8 @@ class SceneClassifier:
 
     def save(self, path: Path) -> None:
         """Write the weights and labels to a ``.safetensors`` file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         metadata = {"format": _FORMAT, "labels": json.dumps(self.labels), "size": str(self.size)}
-        save_file({key: value.contiguous() for key, value in self.network.state_dict().items()}, str(path), metadata)
+        _save_network(path, self.network, metadata)
 
     @classmethod
     def load(cls, path: Path) -> SceneClassifier:
@@ -130,14 +129,30 @@ class SceneClassifier:
         Raises:
             CheckpointError: If the file is not a scene classifier.
         """
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - not a mapping
-        if metadata.get("format") != _FORMAT:
-            raise CheckpointError(f"{path} is not a current scene classifier; delete it to train a new one.")
+        metadata, tensors = _load_network(path, _FORMAT, "scene classifier")
         classifier = cls(json.loads(metadata["labels"]), int(metadata["size"]))
         classifier.network.load_state_dict(tensors)
         return classifier
+
+
+def _save_network(path: Path, network: nn.Module, metadata: dict[str, str]) -> None:
+    """Write ``network``'s weights and ``metadata`` (with its ``format``) to a ``.safetensors`` file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, str(path), metadata)
+
+
+def _load_network(path: Path, file_format: str, what: str) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The metadata and tensors of a file :func:`_save_network` wrote with ``file_format``.
+
+    Raises:
+        CheckpointError: If the file is of another format (``what`` names the expected kind).
+    """
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - not a mapping
+    if metadata.get("format") != file_format:
+        raise CheckpointError(f"{path} is not a current {what}; delete it to train a new one.")
+    return metadata, tensors
 
 
 def classifier_accuracies(

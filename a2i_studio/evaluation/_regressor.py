@@ -22,13 +22,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from safetensors import safe_open
-from safetensors.torch import save_file
 from torch import nn
 
 from a2i_studio.datasets import PairedDataset
-from a2i_studio.errors import CheckpointError, DatasetError
-from a2i_studio.evaluation._classifier import _recalibrate_batch_norm, _tensor, _trunk, degrade
+from a2i_studio.errors import DatasetError
+from a2i_studio.evaluation._classifier import (
+    _load_network,
+    _recalibrate_batch_norm,
+    _save_network,
+    _tensor,
+    _trunk,
+    degrade,
+)
 
 __all__ = ["ATTRIBUTES", "AttributeRegressor", "regressor_attributes", "regressor_key", "train_regressor"]
 
@@ -92,11 +97,9 @@ class AttributeRegressor:
 
     def save(self, path: Path) -> None:
         """Write the weights, classes, attributes and scaling to a ``.safetensors`` file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        metadata = {"format": _FORMAT, "labels": json.dumps(self.labels), "attributes": json.dumps(self.attributes),
-                    "mean": json.dumps(self.mean.tolist()), "std": json.dumps(self.std.tolist()),
-                    "size": str(self.size)}
-        save_file({key: value.contiguous() for key, value in self.network.state_dict().items()}, str(path), metadata)
+        _save_network(path, self.network, {
+            "format": _FORMAT, "labels": json.dumps(self.labels), "attributes": json.dumps(self.attributes),
+            "mean": json.dumps(self.mean.tolist()), "std": json.dumps(self.std.tolist()), "size": str(self.size)})
 
     @classmethod
     def load(cls, path: Path) -> AttributeRegressor:
@@ -105,11 +108,7 @@ class AttributeRegressor:
         Raises:
             CheckpointError: If the file is not an attribute regressor.
         """
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - not a mapping
-        if metadata.get("format") != _FORMAT:
-            raise CheckpointError(f"{path} is not a current attribute regressor; delete it to train a new one.")
+        metadata, tensors = _load_network(path, _FORMAT, "attribute regressor")
         regressor = cls(json.loads(metadata["labels"]), json.loads(metadata["attributes"]),
                         json.loads(metadata["mean"]), json.loads(metadata["std"]), int(metadata["size"]))
         regressor.network.load_state_dict(tensors)
