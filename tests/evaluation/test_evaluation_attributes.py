@@ -174,3 +174,18 @@ def test_an_unlabelled_dataset_trains_one_regressor_for_all_pictures(tmp_path: P
         "intensity": (8,), "count": (8,), "source_x": (8,)}
     figures = attribute_following(list(dataset), pictures, regressor)
     assert set(figures["attribute_following"]["intensity"]) == {"all"}
+
+
+def test_a_classifier_file_is_not_read_as_a_regressor_nor_the_other_way(tmp_path: Path) -> None:
+    import torch
+
+    from a2i_studio.evaluation import AttributeRegressor, SceneClassifier
+
+    classifier = SceneClassifier(["rain", "city"], size=32)
+    classifier.save(tmp_path / "classifier.safetensors")
+    again = SceneClassifier.load(tmp_path / "classifier.safetensors")
+    assert again.labels == ["rain", "city"] and again.size == 32
+    for key, value in classifier.network.state_dict().items():
+        assert torch.equal(value, again.network.state_dict()[key])
+    with pytest.raises(CheckpointError, match="is not a current attribute regressor; delete it"):
+        AttributeRegressor.load(tmp_path / "classifier.safetensors")
