@@ -206,12 +206,7 @@ def train_classifier(
         raise DatasetError(f"The {dataset.name} of {dataset.root} has fewer than two labels; AIC needs classes.")
     torch.manual_seed(seed)
     classifier = SceneClassifier(dataset.labels, size)
-    images = []
-    for item in dataset:
-        assert item.image is not None  # checked by require()
-        with Image.open(item.image) as picture:
-            images.append(picture.convert("RGB").resize((size, size), Image.Resampling.BOX))
-    inputs = _tensor(images, size)
+    inputs = _read_pictures(dataset, size)
     targets = torch.tensor([classifier.labels.index(item.label) for item in dataset])
     network = classifier.network.train()
     optimizer = torch.optim.Adam(network.parameters(), lr=2e-3)
@@ -233,6 +228,16 @@ def train_classifier(
             on_epoch(epoch + 1, epochs, correct / len(targets))
     _recalibrate_batch_norm(network, inputs)
     return classifier
+
+
+def _read_pictures(dataset: PairedDataset, size: int) -> torch.Tensor:
+    """Every row's picture, area-resized to ``size`` and batched as :func:`_tensor` makes it."""
+    images = []
+    for item in dataset:
+        assert item.image is not None  # the caller required images
+        with Image.open(item.image) as picture:
+            images.append(picture.convert("RGB").resize((size, size), Image.Resampling.BOX))
+    return _tensor(images, size)
 
 
 def _recalibrate_batch_norm(network: nn.Module, inputs: torch.Tensor) -> None:

@@ -28,6 +28,7 @@ from a2i_studio.datasets import PairedDataset
 from a2i_studio.errors import DatasetError
 from a2i_studio.evaluation._classifier import (
     _load_network,
+    _read_pictures,
     _recalibrate_batch_norm,
     _save_network,
     _tensor,
@@ -166,12 +167,7 @@ def train_regressor(
     mean, std = np.nanmean(raw, axis=0), np.nanstd(raw, axis=0)
     torch.manual_seed(seed)
     regressor = AttributeRegressor(dataset.labels, attributes, mean, std, size)
-    images = []
-    for item in dataset:
-        assert item.image is not None  # checked by require()
-        with Image.open(item.image) as picture:
-            images.append(picture.convert("RGB").resize((size, size), Image.Resampling.BOX))
-    inputs = _tensor(images, size)
+    inputs = _read_pictures(dataset, size)
     classes = regressor._classes([item.label for item in dataset])
     targets = torch.from_numpy(raw).float()
     mirrored = attributes.index(_MIRRORED) if _MIRRORED in attributes else None
