@@ -52,6 +52,13 @@ def _click_later(button_text: str) -> None:
     QTimer.singleShot(0, click)
 
 
+def _click_when_enabled(qtbot: QtBot, button: QPushButton) -> None:
+    """Click ``button`` once it is enabled, as a user can: after a download ends, the page looks at the models
+    folder again (in a worker) before it enables Download, and a click on a disabled button does nothing."""
+    qtbot.waitUntil(button.isEnabled, timeout=10_000)
+    button.click()
+
+
 def _manager(window: MainWindow) -> ModelsDialog:
     dialog = window.dialogs["models"]
     assert isinstance(dialog, ModelsDialog)
@@ -90,7 +97,7 @@ def test_a_bundle_downloads_from_the_chain_panel_cancels_resumes_and_the_chain_r
 
     # 3. Resume: no licence question this time; the server is asked for the rest only.
     hub.chunk_delay = 0.0
-    page.download_button.click()
+    _click_when_enabled(qtbot, page.download_button)
     qtbot.waitUntil(lambda: "is installed" in page.status.text(), timeout=20_000)
     assert any(requested == f"bytes={kept}-" for _, requested in hub.requests)
     qtbot.waitUntil(lambda: page.statuses["hub-duo"].installed, timeout=10_000)
@@ -125,7 +132,7 @@ def test_the_token_field_logs_in_for_a_gated_bundle_and_remove_frees_the_space(
     manager.login_button.click()
     qtbot.waitUntil(lambda: manager.token_status.text().startswith("Logged in as artist."), timeout=10_000)
     assert manager.token.text() == ""  # not kept in the field; huggingface_hub stores it
-    page.download_button.click()
+    _click_when_enabled(qtbot, page.download_button)
     qtbot.waitUntil(lambda: "is installed" in page.status.text(), timeout=20_000)
     folder = app_dirs["models"] / "checkpoints" / "gated-pipe"
     assert (folder / "model_index.json").is_file()
