@@ -21,7 +21,7 @@ from torch.nn import functional
 
 from a2i_plugins.aegan._config import FORMAT, SLOPE, AeganConfig
 
-__all__ = ["AeganNet", "MultiScaleDiscriminator", "PatchDiscriminator", "save_model"]
+__all__ = ["AeganNet", "AttributeCritic", "MultiScaleDiscriminator", "PatchDiscriminator", "save_model"]
 
 
 class AeganNet(nn.Module):
@@ -137,6 +137,44 @@ class MultiScaleDiscriminator(nn.Module):
                 images = functional.avg_pool2d(images, 2)
             outputs.append(critic.features(images))
         return outputs
+
+
+class AttributeCritic(nn.Module):
+    """Reads a picture's attributes (rain intensity, number of birds, where the source is) from it and its class.
+
+    The auxiliary regressor of an AC-GAN: trained on real pictures only, it
+    tells the generator how far its picture is from showing the sound's
+    attributes. Four strided convolutions over the picture area-pooled to
+    64 px, then the 4x4 map flattened (a horizontal position survives, which a
+    global pool would lose) beside the class one-hot.
+
+    Args:
+        size: Image size it is given.
+        classes: Number of classes; class ``-1`` enters as all zeros.
+        outputs: Number of attributes.
+        channels: Channels of the first convolution, doubled (up to 4x) at each following one.
+    """
+
+    def __init__(self, size: int, classes: int, outputs: int, channels: int = 32) -> None:
+        super().__init__()
+        self.classes = classes
+        self.pool = max(1, size // 64)
+        widths = (3, channels, channels * 2, channels * 4, channels * 4)
+        layers: list[nn.Module] = []
+        for width_in, width_out in itertools.pairwise(widths):
+            layers += [nn.Conv2d(width_in, width_out, 4, 2, 1), nn.LeakyReLU(SLOPE)]
+        self.trunk = nn.Sequential(*layers)
+        side = max(1, (size // self.pool) >> 4)
+        self.head = nn.Sequential(
+            nn.Linear(widths[-1] * side * side + classes, 128), nn.LeakyReLU(SLOPE), nn.Linear(128, outputs)
+        )
+
+    def forward(self, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        """Images ``[batch, 3, size, size]`` and class indices ``[batch]`` -> attributes ``[batch, outputs]``."""
+        if self.pool > 1:
+            images = functional.avg_pool2d(images, self.pool)
+        one_hot = (classes[:, None] == torch.arange(self.classes, device=classes.device)[None]).to(images.dtype)
+        return self.head(torch.cat([self.trunk(images).flatten(1), one_hot], dim=1))
 
 
 def save_model(path: Path, net: AeganNet, info: dict[str, Any] | None = None, *, half: bool = False) -> None:

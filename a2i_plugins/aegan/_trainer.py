@@ -87,6 +87,9 @@ class AeganTrainer(LoopTrainer):
                    maximum=100.0),
         FloatParam("feature_matching_weight", 0.0, "weight of the L1 distance between the critics' features of "
                    "the generated and the real picture; 0: off", minimum=0.0, maximum=1000.0),
+        FloatParam("attribute_weight", 0.0, "weight of the attribute critic's error on the generated picture "
+                   "against the sound's intensity, count and source_x (metadata.csv columns); 0: off",
+                   minimum=0.0, maximum=100.0),
         FloatParam("noise", 0.0, "standard deviation of the noise added to the normalised features while "
                    "training (what the generator's 'variation' adds)", minimum=0.0, maximum=3.0),
         FloatParam("val_fraction", 0.1, "share of each label held out for validation", minimum=0.01, maximum=0.5),

@@ -13,10 +13,11 @@ import torch
 from torch.nn import functional
 
 from a2i_plugins.aegan._config import AeganConfig
-from a2i_plugins.aegan._data import load_pairs
+from a2i_plugins.aegan._data import ATTRIBUTES, load_attributes, load_pairs
 from a2i_plugins.aegan._losses import gradient_magnitude, ssim
-from a2i_plugins.aegan._network import AeganNet, MultiScaleDiscriminator, save_model
+from a2i_plugins.aegan._network import AeganNet, AttributeCritic, MultiScaleDiscriminator, save_model
 from a2i_studio.datasets import read_dataset
+from a2i_studio.errors import DatasetError
 from a2i_studio.files import atomic_write
 from a2i_studio.training import RunResult, Step, TrainingLoop, TrainingRun, shuffled_batches
 
@@ -34,6 +35,12 @@ class AeganLoop(TrainingLoop):
     hinge), and the generator is pushed by their verdict
     (``adversarial_weight``) and by the L1 distance between their features of
     its picture and of the real one (``feature_matching_weight``).
+
+    With ``attribute_weight``, an attribute critic (AC-GAN's auxiliary
+    regressor) learns to read ``metadata.csv``'s intensity, count and source_x
+    from the real pictures and their flips, and the generator is pushed to make
+    pictures in which it reads the sound's own values: the pixel losses alone
+    settle for each class's average picture.
 
     Args:
         data: The dataset folder.
@@ -69,6 +76,21 @@ class AeganLoop(TrainingLoop):
             critic = MultiScaleDiscriminator(size, settings["discriminator_scales"], settings["discriminator_channels"])
             critic_optimizer = torch.optim.Adam(critic.parameters(), lr=settings["learning_rate"], betas=betas)
             self.critic, self.critic_optimizer = run.accelerator.prepare(critic, critic_optimizer)
+        self.attribute_critic: Any = None
+        self.attribute_optimizer: Any = None
+        if settings["attribute_weight"]:
+            self.train_attributes = load_attributes(train, self.labels)
+            if not self.train_attributes.names:
+                raise DatasetError(f"attribute_weight needs {', '.join(ATTRIBUTES)} columns in {data}/metadata.csv "
+                                   "and this dataset has none; set attribute_weight=0 or make it with "
+                                   "'a2i datasets make soundscapes'.")
+            attributes = self.train_attributes
+            self.val_attributes = load_attributes(val, self.labels, attributes.mean, attributes.std, attributes.names)
+            attribute_critic = AttributeCritic(size, len(self.labels), len(attributes.names))
+            attribute_optimizer = torch.optim.Adam(attribute_critic.parameters(), lr=settings["learning_rate"],
+                                                   betas=betas)
+            self.attribute_critic, self.attribute_optimizer = run.accelerator.prepare(
+                attribute_critic, attribute_optimizer)
 
     def rounds(self) -> list[list[list[int]]]:
         """Each epoch's batches, shuffled by ``(seed, epoch)``."""
@@ -112,19 +134,49 @@ class AeganLoop(TrainingLoop):
                     for fs, rs in zip(fake, real, strict=True) for f, r in zip(fs[:-1], rs[:-1], strict=True)
                 ]).mean()
                 loss = loss + settings["feature_matching_weight"] * matching
+        if self.attribute_critic is not None:
+            loss = loss + settings["attribute_weight"] * self._attribute_loss(share, targets, images, weight)
         self.optimizer.zero_grad()
         accelerator.backward(loss * weight)
         self.optimizer.step()
         return float(loss.detach())
 
+    def _attribute_loss(self, share: list[int], targets: torch.Tensor, images: torch.Tensor,
+                        weight: float) -> torch.Tensor:
+        """Teach the attribute critic on the real pictures (every other one flipped), then return its error on
+        ``images``: how far the generated pictures are from showing their sounds' attributes."""
+        attributes, device = self.train_attributes, self.run.device
+        classes = attributes.classes[share].to(device)
+        values, present = attributes.values[share].to(device), attributes.present[share].to(device)
+        flip = torch.arange(len(share), device=device) % 2 == 1
+        real = torch.where(flip[:, None, None, None], targets.flip(-1), targets)
+        real_values = torch.where(flip[:, None], attributes.mirrored(values.cpu()).to(device), values)
+        self.attribute_optimizer.zero_grad()
+        critic_loss = _masked_mse(self.attribute_critic(real, classes), real_values, present)
+        self.run.accelerator.backward(critic_loss * weight)
+        self.attribute_optimizer.step()
+        return _masked_mse(self.attribute_critic(images, classes), values, present)
+
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """MSE, SSIM and relative sharpness (mean gradient magnitude, generated / real) of the validation pictures."""
+        """MSE, SSIM and relative sharpness (mean gradient magnitude, generated / real) of the validation pictures.
+
+        With the attribute critic, also its error (standardised units) on the generated validation pictures
+        against their sounds' attributes (``val_attributes``) and on the real ones (``val_attributes_real``):
+        the first far below the second would mean the generator fools the critic rather than draws.
+        """
         net = self.run.accelerator.unwrap_model(self.net).eval()
         predicted = net(self.val_x)
-        return {"val_mse": functional.mse_loss(predicted, self.val_y).item(),
-                "val_ssim": ssim(predicted, self.val_y).item(),
-                "val_sharpness": (gradient_magnitude(predicted) / gradient_magnitude(self.val_y)).item()}
+        metrics = {"val_mse": functional.mse_loss(predicted, self.val_y).item(),
+                   "val_ssim": ssim(predicted, self.val_y).item(),
+                   "val_sharpness": (gradient_magnitude(predicted) / gradient_magnitude(self.val_y)).item()}
+        if self.attribute_critic is not None:
+            critic, attributes, device = self.attribute_critic, self.val_attributes, self.run.device
+            classes = attributes.classes.to(device)
+            values, present = attributes.values.to(device), attributes.present.to(device)
+            metrics["val_attributes"] = _masked_mse(critic(predicted, classes), values, present).item()
+            metrics["val_attributes_real"] = _masked_mse(critic(self.val_y, classes), values, present).item()
+        return metrics
 
     def state(self) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
         unwrap = self.run.accelerator.unwrap_model
@@ -133,6 +185,9 @@ class AeganLoop(TrainingLoop):
         if self.critic is not None:
             weights["discriminator"] = unwrap(self.critic).state_dict()
             optimizers["discriminator"] = self.critic_optimizer.state_dict()
+        if self.attribute_critic is not None:
+            weights["attribute_critic"] = unwrap(self.attribute_critic).state_dict()
+            optimizers["attribute_critic"] = self.attribute_optimizer.state_dict()
         return weights, optimizers
 
     def restore(self, weights: dict[str, dict[str, torch.Tensor]], optimizers: dict[str, Any] | None) -> None:
@@ -140,10 +195,14 @@ class AeganLoop(TrainingLoop):
         unwrap(self.net).load_state_dict(weights["generator"])
         if self.critic is not None:
             unwrap(self.critic).load_state_dict(weights["discriminator"])
+        if self.attribute_critic is not None:
+            unwrap(self.attribute_critic).load_state_dict(weights["attribute_critic"])
         if optimizers is not None:
             self.optimizer.load_state_dict(optimizers["generator"])
             if self.critic is not None:
                 self.critic_optimizer.load_state_dict(optimizers["discriminator"])
+            if self.attribute_critic is not None:
+                self.attribute_optimizer.load_state_dict(optimizers["attribute_critic"])
 
     def finish(self, out: Path, result: RunResult) -> dict[str, Any]:
         """Write ``OUT/aegan.safetensors`` with the labels, data and settings it was trained with."""
@@ -154,6 +213,11 @@ class AeganLoop(TrainingLoop):
         atomic_write(path, lambda temp: save_model(temp, net, info))
         return {"model": str(path), "train_pairs": len(self.train_x), "val_pairs": len(self.val_x),
                 "parameters": sum(parameter.numel() for parameter in net.parameters())}
+
+
+def _masked_mse(predicted: torch.Tensor, values: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the entries ``present`` marks (attributes a row does not have count for nothing)."""
+    return ((predicted - values) ** 2 * present).sum() / present.sum().clamp_min(1)
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
