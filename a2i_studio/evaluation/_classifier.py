@@ -131,7 +131,7 @@ class SceneClassifier:
         """
         metadata, tensors = _load_network(path, _FORMAT, "scene classifier")
         classifier = cls(json.loads(metadata["labels"]), int(metadata["size"]))
-        classifier.network.load_state_dict(tensors)
+        _load_weights(classifier.network, tensors, path, "scene classifier")
         return classifier
 
 
@@ -153,6 +153,18 @@ def _load_network(path: Path, file_format: str, what: str) -> tuple[dict[str, st
     if metadata.get("format") != file_format:
         raise CheckpointError(f"{path} is not a current {what}; delete it to train a new one.")
     return metadata, tensors
+
+
+def _load_weights(network: nn.Module, tensors: dict[str, torch.Tensor], path: Path, what: str) -> None:
+    """Put ``tensors`` into ``network``.
+
+    Raises:
+        CheckpointError: If their names or shapes are not the network's (a damaged or foreign file).
+    """
+    try:
+        network.load_state_dict(tensors)
+    except RuntimeError:
+        raise CheckpointError(f"{path} does not fit this version's {what}; delete it to train a new one.") from None
 
 
 def classifier_accuracies(

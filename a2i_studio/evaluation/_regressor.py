@@ -23,11 +23,13 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+from torch.nn import functional
 
 from a2i_studio.datasets import PairedDataset
 from a2i_studio.errors import DatasetError
 from a2i_studio.evaluation._classifier import (
     _load_network,
+    _load_weights,
     _read_pictures,
     _recalibrate_batch_norm,
     _save_network,
@@ -38,10 +40,17 @@ from a2i_studio.evaluation._classifier import (
 
 __all__ = ["ATTRIBUTES", "AttributeRegressor", "regressor_attributes", "regressor_key", "train_regressor"]
 
-_FORMAT = "a2i-attribute-regressor/1"
+_FORMAT = "a2i-attribute-regressor/2"
 ATTRIBUTES = ("intensity", "count", "source_x")
 """The ``metadata.csv`` columns the regressor learns, where a dataset has them."""
 _MIRRORED = "source_x"  # a horizontal flip maps x to 1 - x
+
+
+
+_COLUMNS = 4
+"""Beside the trunk's global average (what counts and densities need), the head gets its map averaged over
+``_COLUMNS`` vertical strips, so it knows where things are across the width: the average alone, as the classifier
+takes, leaves ``source_x`` to the padding's faint trace."""
 
 
 class _Network(nn.Module):
@@ -49,11 +58,13 @@ class _Network(nn.Module):
         super().__init__()
         self.classes = classes
         self.features = _trunk()
-        self.head = nn.Sequential(nn.Linear(64 + classes, 64), nn.ReLU(), nn.Linear(64, outputs))
+        self.head = nn.Sequential(nn.Linear(64 * (1 + _COLUMNS) + classes, 64), nn.ReLU(), nn.Linear(64, outputs))
 
     def forward(self, images: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
         one_hot = (classes[:, None] == torch.arange(self.classes)[None]).float()  # class -1: all zeros
-        return self.head(torch.cat([self.features(images).mean(dim=(2, 3)), one_hot], dim=1))
+        features = self.features(images)
+        strips = functional.adaptive_avg_pool2d(features, (1, _COLUMNS)).flatten(1)
+        return self.head(torch.cat([features.mean(dim=(2, 3)), strips, one_hot], dim=1))
 
 
 class AttributeRegressor:
@@ -112,7 +123,7 @@ class AttributeRegressor:
         metadata, tensors = _load_network(path, _FORMAT, "attribute regressor")
         regressor = cls(json.loads(metadata["labels"]), json.loads(metadata["attributes"]),
                         json.loads(metadata["mean"]), json.loads(metadata["std"]), int(metadata["size"]))
-        regressor.network.load_state_dict(tensors)
+        _load_weights(regressor.network, tensors, path, "attribute regressor")
         return regressor
 
 
@@ -138,7 +149,7 @@ def regressor_key(dataset: PairedDataset) -> str:
 def train_regressor(
     dataset: PairedDataset,
     *,
-    epochs: int = 10,
+    epochs: int = 20,
     size: int = 64,
     seed: int = 0,
     on_epoch: Callable[[int, int, float], None] | None = None,

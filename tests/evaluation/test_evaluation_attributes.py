@@ -134,6 +134,19 @@ def test_the_regressor_round_trips_through_safetensors(
         np.testing.assert_allclose(loaded.predict(pictures, labels)[name], values, rtol=1e-6)
     with pytest.raises(CheckpointError, match="not a current attribute regressor"):
         AttributeRegressor.load(_other_file(tmp_path))
+    # the right format with the wrong shapes (a file from a development build): one sentence, not a crash
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(tmp_path / "regressor.safetensors"), framework="pt") as handle:
+        metadata = handle.metadata()
+    tensors = load_file(str(tmp_path / "regressor.safetensors"))
+    tensors["head.0.weight"] = torch.zeros(64, 3)
+    save_file(tensors, str(tmp_path / "shapes.safetensors"), metadata)
+    with pytest.raises(CheckpointError, match=r"shapes\.safetensors does not fit this version's attribute regressor; "
+                                              "delete it"):
+        AttributeRegressor.load(tmp_path / "shapes.safetensors")
 
 
 def _other_file(tmp_path: Path) -> Path:
