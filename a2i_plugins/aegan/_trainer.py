@@ -28,13 +28,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "mse_times_batch": False, "ssim_weight": 0.5, "discriminator": False,
     },
     # The bundled aegan-sharp model: 128 px from the stereo summary; L1 keeps the layout, a two-scale hinge
-    # PatchGAN with feature matching (pix2pixHD) makes edges and texture; noise teaches variation.
+    # PatchGAN with feature matching (pix2pixHD) makes edges and texture, an attribute critic (AC-GAN) makes the
+    # picture follow the sound's intensity, count and pan; noise teaches variation.
     "sharp": {
         "epochs": 40, "batch_size": 16, "learning_rate": 0.0005, "beta1": 0.5, "size": "128", "channels": 384,
         "features": "mfcc-stereo", "pixel_loss": "l1", "pixel_weight": 10.0, "mse_times_batch": False,
         "ssim_weight": 0.0, "discriminator": True, "gan_loss": "hinge", "discriminator_scales": 2,
-        "discriminator_channels": 32, "adversarial_weight": 1.0, "feature_matching_weight": 10.0, "noise": 0.2,
-        "export": "last",
+        "discriminator_channels": 32, "adversarial_weight": 1.0, "feature_matching_weight": 10.0,
+        "attribute_weight": 2.0, "noise": 0.2, "export": "last",
     },
 }
 """Settings each ``--preset`` fills in; settings given explicitly win."""
@@ -62,7 +63,8 @@ class AeganTrainer(LoopTrainer):
     presets = PRESETS
     params = (
         ChoiceParam("preset", "default", "settings to start from: 'seed' is the paper's, 'default' ours at 64 px, "
-                    "'sharp' the bundled 128 px adversarial model's", choices=tuple(PRESETS)),
+                    "'sharp' the bundled 128 px adversarial model's (it needs metadata.csv's attribute columns)",
+                    choices=tuple(PRESETS)),
         IntParam("epochs", _DEFAULT["epochs"], "passes over the training split", minimum=1, maximum=100_000),
         IntParam("batch_size", _DEFAULT["batch_size"], "pairs per optimisation step", minimum=1, maximum=65_536),
         FloatParam("learning_rate", _DEFAULT["learning_rate"], "Adam learning rate", minimum=1e-7, maximum=1.0),
