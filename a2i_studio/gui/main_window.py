@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from a2i_studio.gui import session
+from a2i_studio.gui.generation import GenerationActions
 from a2i_studio.gui.theme import apply_theme
 from a2i_studio.gui.workers import drop_callbacks, quit_deadline, start_task, wait_for_workers
 
@@ -26,11 +27,10 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QMenu, QVBoxLayout
 
     from a2i_studio.audio import AudioInfo
-    from a2i_studio.engine import GenerationRequest
     from a2i_studio.gui.backend import Backend, ModelState
     from a2i_studio.gui.chain_panel import ChainPanel
     from a2i_studio.gui.gallery_panel import GalleryPanel
-    from a2i_studio.gui.jobs import Job, JobQueue
+    from a2i_studio.gui.jobs import JobQueue
     from a2i_studio.gui.jobs_panel import JobStatus
     from a2i_studio.gui.library import LibraryPanel
     from a2i_studio.gui.notices import NoticeBar
@@ -115,7 +115,9 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.workers_left_running = False
         self.warmed_up = False
-        self._pending_selection: tuple[Path, float | None, float | None] | None = None
+        self.pending_selection: tuple[Path, float | None, float | None] | None = None
+        """A clip and part to select once the library has opened it (a gallery picture's "Use settings")."""
+        self.generation = GenerationActions(self)
         self._saved = session.load()
         self._files = [Path(path) for path in files]
         if self._saved.geometry is None or not self.restoreGeometry(self._saved.geometry):
@@ -170,7 +172,7 @@ class MainWindow(QMainWindow):
         self.tools.settings_saved.connect(self.apply_settings)
         self._connect_shell_actions()
         self._shell_built = True
-        self.library.clip_selected.connect(self._on_clip_selected)
+        self.library.clip_selected.connect(self.on_clip_selected)
         self.library.clips_added.connect(self._on_clips_added)
         self.library.failed.connect(self.notices.show_error)
         select = self._files[-1] if self._files else self._saved.current
@@ -194,16 +196,16 @@ class MainWindow(QMainWindow):
         self.centre.addWidget(self.timeline, 1)
         self.notices.raise_()  # the timeline came later: keep the notices over it
         self.chain_panel = ChainPanel(self)
-        self.chain_panel.generate_requested.connect(self._on_generate_requested)
-        self.chain_panel.batch_requested.connect(self._on_batch_requested)
+        self.chain_panel.generate_requested.connect(self.generation.on_generate_requested)
+        self.chain_panel.batch_requested.connect(self.generation.on_batch_requested)
         self.docks["chain"].setWidget(self.chain_panel)
         self.gallery_panel = GalleryPanel(self)
         for signal, slot in (
-            (self.gallery_panel.rerun_requested, self._on_rerun_requested),
-            (self.gallery_panel.use_settings_requested, self._on_use_settings_requested),
-            (self.gallery_panel.play_requested, self._on_play_requested),
+            (self.gallery_panel.rerun_requested, self.generation.on_rerun_requested),
+            (self.gallery_panel.use_settings_requested, self.generation.on_use_settings_requested),
+            (self.gallery_panel.play_requested, self.generation.on_play_requested),
             (self.gallery_panel.failed, self.notices.show_error),
-            (self.gallery_panel.deleted, self._on_gallery_deleted),
+            (self.gallery_panel.deleted, self.generation.on_gallery_deleted),
         ):
             signal.connect(slot)
         self.docks["gallery"].setWidget(self.gallery_panel)
@@ -214,7 +216,7 @@ class MainWindow(QMainWindow):
         self._connect_view_actions()
         current = self.library.current()
         if current is not None:
-            self._on_clip_selected(current)
+            self.on_clip_selected(current)
         safe_mode = self.safe_mode
         start_task(
             lambda report: load_backend(safe_mode, report),
@@ -250,8 +252,8 @@ class MainWindow(QMainWindow):
             backend.engine.chains(), self._saved.chain or DEFAULT_CHAIN, models.chains, models.few_step
         )
         self.jobs = JobQueue(backend.engine, self)
-        self.jobs.job_finished.connect(self._on_job_finished)
-        self.jobs.job_failed.connect(self._on_job_failed)
+        self.jobs.job_finished.connect(self.generation.on_job_finished)
+        self.jobs.job_failed.connect(self.generation.on_job_failed)
         self.docks["queue"].setWidget(JobsPanel(self.jobs, self))
         self.job_status = JobStatus(self.jobs, self)  # always in sight, whether the queue dock is or not
         self.job_status.setMinimumWidth(self.width() // 3)
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
         self.chain_panel.bundle_requested.connect(self.tools.open_models)
         self.chain_panel.train_requested.connect(self.tools.open_adapter_wizard)
         self.gallery_panel.set_gallery(backend.gallery)
-        self._update_gallery_filters()
+        self.update_gallery_filters()
         if welcome_wanted():
             self.tools.open_welcome()
         self.ready.emit()
@@ -401,22 +403,24 @@ class MainWindow(QMainWindow):
 
     # -- clips and selection -----------------------------------------------------------------------
 
-    def _on_clip_selected(self, info: AudioInfo | None) -> None:
+    def on_clip_selected(self, info: AudioInfo | None) -> None:
+        """Show the selected clip on the timeline, with the part a pending "Use settings" asks for, else the
+        chain's window."""
         if self.timeline is None:
             return  # shown once the timeline exists
         self.timeline.set_clip(info)
         if info is None:
             return
-        pending = self._pending_selection
+        pending = self.pending_selection
         if pending is not None and pending[0].resolve() == info.path.resolve():
-            self._pending_selection = None
+            self.pending_selection = None
             self.timeline.set_selection(pending[1] or 0.0, pending[2] if pending[2] is not None else info.duration)
         else:
             chain = self.chain_panel.current_chain() if self.chain_panel else None
             self.timeline.select_default(chain.encoder.window_seconds if chain else None)
 
     def _on_clips_added(self, _paths: list[Path]) -> None:
-        self._update_gallery_filters()
+        self.update_gallery_filters()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         """Accept dragged files anywhere in the window."""
@@ -426,111 +430,13 @@ class MainWindow(QMainWindow):
         """Files dropped anywhere go to the library."""
         self.library.dropEvent(event)
 
-    # -- generation --------------------------------------------------------------------------------
+    @property
+    def closing(self) -> bool:
+        """The window is closing: work that comes back now is dropped."""
+        return self._closing
 
-    def queue_job(self, audio: Path, start: float | None, end: float | None) -> Job | None:
-        """Queue the chain panel's chain, parameters, seed and batch for ``audio`` from ``start`` to ``end``."""
-        from a2i_studio.engine import GenerationRequest
-        from a2i_studio.gui.jobs import describe
-
-        chain = self.chain_panel.current_chain() if self.chain_panel else None
-        if self.jobs is None or self.chain_panel is None or chain is None:
-            self.notices.show_notice("No chain is ready yet; wait for the plugins to load.", "warning")
-            return None
-        request = GenerationRequest(
-            audio=audio,
-            chain=chain.id,
-            seed=self.chain_panel.take_seed(),
-            n=self.chain_panel.batch.value(),
-            start=start,
-            end=end,
-            params=self.chain_panel.params(),
-            device=_auto_to_none(self.settings.get("device")),
-            dtype=_auto_to_none(self.settings.get("precision")),
-        )
-        return self.jobs.add(request, describe(request))
-
-    def _on_generate_requested(self) -> None:
-        info = self.library.current()
-        if info is None or self.timeline is None:
-            self.notices.show_notice("Open or drop a clip first, then select the part to listen to.", "warning")
-            return
-        selection = self.timeline.selection()
-        self.queue_job(info.path, *(selection or (None, None)))
-
-    def _on_batch_requested(self) -> None:
-        chain = self.chain_panel.current_chain() if self.chain_panel else None
-        if chain is None:
-            return
-        window = chain.encoder.window_seconds
-        for info in self.library.model.clips:
-            self.queue_job(info.path, 0.0, min(window, info.duration) if window else None)
-
-    def _on_rerun_requested(self, recipe: dict[str, Any], new_seed: bool) -> None:
-        from a2i_studio.engine import request_from_recipe
-
-        if self.jobs is None:
-            return
-        # The engine checks the recipe and hashes the audio, as 'a2i rerun' does: off the UI thread.
-        source = f"the image made from {Path(str(recipe.get('audio', {}).get('name', 'audio'))).name}"
-        start_task(
-            lambda: request_from_recipe(recipe, source=source),
-            on_done=lambda request: self._on_rerun_checked(request, new_seed),
-            on_failed=lambda error: self.notices.show_error(error, "re-running an image"),
-        )
-
-    def _on_rerun_checked(self, request: GenerationRequest, new_seed: bool) -> None:
-        import random
-        from dataclasses import replace
-
-        from a2i_studio.gui.jobs import describe
-
-        if self.jobs is None or self._closing:
-            return
-        if new_seed:
-            request = replace(request, seed=random.randint(0, 2**31 - 1))
-        self.jobs.add(request, describe(request))
-
-    def _on_use_settings_requested(self, recipe: dict[str, Any]) -> None:
-        assert self.chain_panel is not None
-        if not self.chain_panel.apply_recipe(recipe):
-            self.notices.show_notice(f"Chain {recipe.get('chain')} is not installed here.", "warning")
-        path = Path(recipe["audio"]["path"])
-        segment = recipe.get("segment", {})
-        self._pending_selection = (path, segment.get("start"), segment.get("end"))
-        current = self.library.current()
-        if current is not None and current.path.resolve() == path.resolve():
-            self._on_clip_selected(current)
-        else:
-            self.library.add_paths([path], select=path)
-
-    def _on_play_requested(self, recipe: dict[str, Any]) -> None:
-        assert self.timeline is not None
-        segment = recipe.get("segment", {})
-        self.timeline.player.play(Path(recipe["audio"]["path"]), segment.get("start") or 0.0, segment.get("end"))
-
-    def _on_job_finished(self, job: Job, results: list[Any]) -> None:
-        assert self.gallery_panel is not None
-        self.gallery_panel.model.reload()
-        self._update_gallery_filters()
-        self.statusBar().showMessage(f"Saved {len(results)} image(s): {job.label}", 5000)
-        for warning in sorted({warning for result in results for warning in result.warnings}):
-            self.notices.show_notice(warning, "info")
-
-    def _on_job_failed(self, job: Job, error: BaseException) -> None:
-        from a2i_studio.errors import Cancelled
-
-        if isinstance(error, Cancelled):
-            self.notices.show_notice(f"Cancelled {job.label}; nothing was saved.", "info")
-        else:
-            self.notices.show_error(error, f"generating {job.label}")
-
-    def _on_gallery_deleted(self) -> None:
-        assert self.gallery_panel is not None
-        undo = ("Undo", self.gallery_panel.undo_stack.undo)
-        self.notices.show_notice("Image moved to the gallery's trash.", "info", undo)
-
-    def _update_gallery_filters(self) -> None:
+    def update_gallery_filters(self) -> None:
+        """Offer the open clips and the chains as the gallery's filters."""
         if self.gallery_panel is not None:
             chains = [chain.id for chain in self.chain_panel.chains] if self.chain_panel else []
             self.gallery_panel.set_filter_choices([info.path.name for info in self.library.model.clips], chains)
@@ -579,6 +485,3 @@ class MainWindow(QMainWindow):
             self.backend = None
         super().closeEvent(event)
 
-
-def _auto_to_none(value: str | None) -> str | None:
-    return None if value in (None, "", "auto") else value
