@@ -135,27 +135,35 @@ class AeganLoop(TrainingLoop):
                 ]).mean()
                 loss = loss + settings["feature_matching_weight"] * matching
         if self.attribute_critic is not None:
-            loss = loss + settings["attribute_weight"] * self._attribute_loss(share, targets, images, weight)
+            loss = loss + settings["attribute_weight"] * self._attribute_loss(step, targets, images)
         self.optimizer.zero_grad()
         accelerator.backward(loss * weight)
         self.optimizer.step()
         return float(loss.detach())
 
-    def _attribute_loss(self, share: list[int], targets: torch.Tensor, images: torch.Tensor,
-                        weight: float) -> torch.Tensor:
-        """Teach the attribute critic on the real pictures (every other one flipped), then return its error on
-        ``images``: how far the generated pictures are from showing their sounds' attributes."""
+    def _attribute_loss(self, step: Step, targets: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+        """Teach the attribute critic on the real pictures (every other one of the batch flipped), then return its
+        error on ``images``: how far the generated pictures are from showing their sounds' attributes.
+
+        Both errors are this process's share of the whole batch's mean over the attributes its rows have, scaled so
+        that after :meth:`Step.weight` and the processes' gradient average they equal one process's.
+        """
         attributes, device = self.train_attributes, self.run.device
+        share, batch = list(step.share(step.batch)), list(step.batch)
         classes = attributes.classes[share].to(device)
         values, present = attributes.values[share].to(device), attributes.present[share].to(device)
-        flip = torch.arange(len(share), device=device) % 2 == 1
+        positions = torch.arange(step.process, len(batch), step.processes, device=device)
+        flip = positions % 2 == 1
         real = torch.where(flip[:, None, None, None], targets.flip(-1), targets)
         real_values = torch.where(flip[:, None], attributes.mirrored(values.cpu()).to(device), values)
+        # the whole batch's count of known values, shared out: the processes' average is then one process's mean
+        known = (attributes.present[batch].sum().clamp_min(1) / step.processes).to(device)
         self.attribute_optimizer.zero_grad()
-        critic_loss = _masked_mse(self.attribute_critic(real, classes), real_values, present)
-        self.run.accelerator.backward(critic_loss * weight)
+        critic_loss = _squared_error(self.attribute_critic(real, classes), real_values, present) / known
+        self.run.accelerator.backward(critic_loss)
         self.attribute_optimizer.step()
-        return _masked_mse(self.attribute_critic(images, classes), values, present)
+        error = _squared_error(self.attribute_critic(images, classes), values, present) / known
+        return error / step.weight(step.batch)  # the caller multiplies the generator's loss by it
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
@@ -171,7 +179,8 @@ class AeganLoop(TrainingLoop):
                    "val_ssim": ssim(predicted, self.val_y).item(),
                    "val_sharpness": (gradient_magnitude(predicted) / gradient_magnitude(self.val_y)).item()}
         if self.attribute_critic is not None:
-            critic, attributes, device = self.attribute_critic, self.val_attributes, self.run.device
+            critic = self.run.accelerator.unwrap_model(self.attribute_critic)
+            attributes, device = self.val_attributes, self.run.device
             classes = attributes.classes.to(device)
             values, present = attributes.values.to(device), attributes.present.to(device)
             metrics["val_attributes"] = _masked_mse(critic(predicted, classes), values, present).item()
@@ -215,9 +224,14 @@ class AeganLoop(TrainingLoop):
                 "parameters": sum(parameter.numel() for parameter in net.parameters())}
 
 
+def _squared_error(predicted: torch.Tensor, values: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+    """Summed squared error over the entries ``present`` marks (attributes a row does not have count for nothing)."""
+    return ((predicted - values) ** 2 * present).sum()
+
+
 def _masked_mse(predicted: torch.Tensor, values: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the entries ``present`` marks (attributes a row does not have count for nothing)."""
-    return ((predicted - values) ** 2 * present).sum() / present.sum().clamp_min(1)
+    """Mean squared error over the entries ``present`` marks."""
+    return _squared_error(predicted, values, present) / present.sum().clamp_min(1)
 
 
 def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:

@@ -109,3 +109,42 @@ def test_a_dataset_without_attribute_columns_is_refused_with_what_to_do(tmp_path
     with pytest.raises(DatasetError, match=r"attribute_weight needs intensity, count, source_x columns in .*bare"
                                            r".*set attribute_weight=0"):
         AeganTrainer().train(bare, tmp_path / "out", {**TINY, "epochs": 1, "attribute_weight": 1.0})
+
+
+def test_the_attribute_terms_of_two_processes_average_to_the_one_process_terms(stereo: Path) -> None:
+    """Each process's share is scaled so that, weighted by Step.weight and averaged, it is the batch's mean."""
+    from types import SimpleNamespace
+
+    from a2i_plugins.aegan._training import AeganLoop
+    from a2i_studio.training import Step
+
+    dataset = read_dataset(stereo)
+    attributes = load_attributes(dataset, dataset.labels)
+    torch.manual_seed(0)
+    critic = AttributeCritic(32, len(dataset.labels), len(attributes.names), channels=4)
+    start = {key: value.clone() for key, value in critic.state_dict().items()}
+    images, targets = torch.rand(6, 3, 32, 32) * 2 - 1, torch.rand(6, 3, 32, 32) * 2 - 1
+    batch = [5, 0, 3, 1, 4, 2]  # rain (no count) and forest rows mixed
+
+    def terms(process: int, processes: int) -> tuple[float, float]:
+        critic.load_state_dict(start)
+        optimizer = torch.optim.SGD(critic.parameters(), lr=0.0)  # no move: the same critic for every share
+        losses: list[float] = []
+
+        def backward(loss: torch.Tensor) -> None:
+            losses.append(loss.item())
+            loss.backward()
+
+        loop = SimpleNamespace(train_attributes=attributes, attribute_critic=critic, attribute_optimizer=optimizer,
+                               run=SimpleNamespace(device="cpu", accelerator=SimpleNamespace(backward=backward)))
+        step = Step(index=0, round=0, batch=batch, process=process, processes=processes)
+        rows = [batch.index(row) for row in step.share(batch)]
+        error = AeganLoop._attribute_loss(loop, step, targets[rows], images[rows])  # type: ignore[arg-type]
+        return losses[0], error.item() * step.weight(batch)
+
+    one = terms(0, 1)
+    halves = [terms(process, 2) for process in (0, 1)]
+    assert one[0] > 0 and one[1] > 0
+    assert sum(half[0] for half in halves) / 2 == pytest.approx(one[0], rel=1e-5)  # the critic's loss
+    assert sum(half[1] for half in halves) / 2 == pytest.approx(one[1], rel=1e-5)  # the generator's term
+    assert halves[0][1] != pytest.approx(halves[1][1], rel=1e-3)  # the shares differ; only their mean is fixed

@@ -119,6 +119,7 @@ def test_the_sharp_preset_trains_a_stereo_model_the_sharp_generator_runs(pairs: 
     assert (net.config.size, net.config.features, net.config.channels) == (32, 136, 16)  # TINY's size, channels
     assert info["encoder"] == "mfcc-stereo" and info["settings"]["gan_loss"] == "hinge"
     assert info["settings"]["discriminator_scales"] == 2 and info["settings"]["feature_matching_weight"] == 10.0
+    assert info["settings"]["attribute_weight"] == 2.0 and metrics["val_attributes"] > 0
     assert metrics["exported_epoch"] == 2  # the preset exports the last epoch, not the lowest MSE
     assert metrics["val_sharpness"] > 0 and metrics["val_sharpness_before"] < 0.05  # a fresh net paints ~flat
     generator = AeganSharpGenerator()
