@@ -41,8 +41,8 @@ BUNDLED_SHARP = WeightSpec(
     name="aegan-sharp-soundscapes",
     filename="aegan-sharp-soundscapes-128.safetensors",
     description="AE-GAN with multi-scale PatchGAN critics, trained on stereo procedural soundscapes, 128x128, float16",
-    size_bytes=7_340_950,
-    sha256="0852d75be24e1f9f97d7b924e6454053606cda722371f237dcdb62f4a74d6e9f",
+    size_bytes=7_340_974,
+    sha256="76579c47bd8b3d203b1844243bb580a8d17b7e9f794efa51cef5ef1dd8e6b06e",
     bundled=config.resources_dir() / "aegan" / "aegan-sharp-soundscapes-128.safetensors",
 )
 """The model ``a2i generate`` uses by default (chain ``mfcc-stereo>aegan-sharp``); see

@@ -31,7 +31,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # PatchGAN with feature matching (pix2pixHD) makes edges and texture, an attribute critic (AC-GAN) makes the
     # picture follow the sound's intensity, count and pan; noise teaches variation.
     "sharp": {
-        "epochs": 40, "batch_size": 16, "learning_rate": 0.0005, "beta1": 0.5, "size": "128", "channels": 384,
+        "epochs": 15, "batch_size": 16, "learning_rate": 0.0005, "beta1": 0.5, "size": "128", "channels": 384,
         "features": "mfcc-stereo", "pixel_loss": "l1", "pixel_weight": 10.0, "mse_times_batch": False,
         "ssim_weight": 0.0, "discriminator": True, "gan_loss": "hinge", "discriminator_scales": 2,
         "discriminator_channels": 32, "adversarial_weight": 1.0, "feature_matching_weight": 10.0,
