@@ -42,7 +42,7 @@ BUNDLED_SHARP = WeightSpec(
     filename="aegan-sharp-soundscapes-128.safetensors",
     description="AE-GAN with multi-scale PatchGAN critics, trained on stereo procedural soundscapes, 128x128, float16",
     size_bytes=7_340_974,
-    sha256="76579c47bd8b3d203b1844243bb580a8d17b7e9f794efa51cef5ef1dd8e6b06e",
+    sha256="c0796fefed71ea114ee089b1c7e96ca7022555c91929ad9dafa871b24893a88e",
     bundled=config.resources_dir() / "aegan" / "aegan-sharp-soundscapes-128.safetensors",
 )
 """The model ``a2i generate`` uses by default (chain ``mfcc-stereo>aegan-sharp``); see

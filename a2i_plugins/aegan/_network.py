@@ -144,8 +144,9 @@ class AttributeCritic(nn.Module):
 
     The auxiliary regressor of an AC-GAN: trained on real pictures only, it
     tells the generator how far its picture is from showing the sound's
-    attributes. Four strided convolutions over the picture area-pooled to
-    64 px, then the 4x4 map flattened (a horizontal position survives, which a
+    attributes. Four strided convolutions over the picture (area-pooled to
+    128 px if larger: birds are a few pixels), then the map (8x8 at 128 px)
+    flattened (a horizontal position survives, which a
     global pool would lose) beside the class one-hot.
 
     Args:
@@ -158,7 +159,7 @@ class AttributeCritic(nn.Module):
     def __init__(self, size: int, classes: int, outputs: int, channels: int = 32) -> None:
         super().__init__()
         self.classes = classes
-        self.pool = max(1, size // 64)
+        self.pool = max(1, size // 128)
         widths = (3, channels, channels * 2, channels * 4, channels * 4)
         layers: list[nn.Module] = []
         for width_in, width_out in itertools.pairwise(widths):

@@ -38,12 +38,14 @@ from a2i_studio.evaluation._classifier import (
     degrade,
 )
 
-__all__ = ["ATTRIBUTES", "AttributeRegressor", "regressor_attributes", "regressor_key", "train_regressor"]
+__all__ = ["ATTRIBUTES", "SIZE", "AttributeRegressor", "regressor_attributes", "regressor_key", "train_regressor"]
 
 _FORMAT = "a2i-attribute-regressor/2"
 ATTRIBUTES = ("intensity", "count", "source_x")
 """The ``metadata.csv`` columns the regressor learns, where a dataset has them."""
 _MIRRORED = "source_x"  # a horizontal flip maps x to 1 - x
+SIZE = 128
+"""The side pictures are area-resized to: a bird in a 256 px soundscape is a few pixels at 128, none at 64."""
 
 
 
@@ -80,7 +82,7 @@ class AttributeRegressor:
 
     def __init__(
         self, labels: Sequence[str], attributes: Sequence[str], mean: Sequence[float], std: Sequence[float],
-        size: int = 64,
+        size: int = SIZE,
     ) -> None:
         self.labels = list(labels)
         self.attributes = list(attributes)
@@ -137,9 +139,9 @@ def regressor_attributes(dataset: PairedDataset) -> list[str]:
     return names
 
 
-def regressor_key(dataset: PairedDataset) -> str:
-    """A short hash of the pictures, labels and attributes a regressor for ``dataset`` would train on."""
-    digest = hashlib.sha256(_FORMAT.encode())
+def regressor_key(dataset: PairedDataset, size: int = SIZE) -> str:
+    """A short hash of the pictures, labels and attributes a regressor for ``dataset`` would train on, and its size."""
+    digest = hashlib.sha256(f"{_FORMAT} {size}".encode())
     for item in dataset:
         values = ",".join(f"{name}={item.attributes[name]!r}" for name in ATTRIBUTES if name in item.attributes)
         digest.update(f"{item.image}\t{item.label}\t{values}\n".encode())
@@ -150,7 +152,7 @@ def train_regressor(
     dataset: PairedDataset,
     *,
     epochs: int = 20,
-    size: int = 64,
+    size: int = SIZE,
     seed: int = 0,
     on_epoch: Callable[[int, int, float], None] | None = None,
 ) -> AttributeRegressor:

@@ -162,6 +162,7 @@ def test_the_regressor_needs_a_varying_attribute_and_its_key_follows_the_attribu
     assert regressor_attributes(dataset) == ["intensity", "count", "source_x"]
     metadata = tmp_path / "data" / "metadata.csv"
     key = regressor_key(dataset)
+    assert regressor_key(dataset, size=64) != key  # another input size is another regressor
     lines = metadata.read_text().splitlines()
     metadata.write_text("\n".join([lines[0], lines[1].replace(lines[1].split(",")[3], "0.5"), *lines[2:]]) + "\n")
     assert regressor_key(read_dataset(tmp_path / "data")) != key  # a changed intensity retrains
