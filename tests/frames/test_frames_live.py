@@ -103,6 +103,7 @@ def test_frames_arrive_and_a_change_in_the_sound_changes_the_picture_within_half
     assert 0.0 < changed - (started + 1.0) <= 0.5
 
 
+@pytest.mark.slow  # about 2 s of sound played in real time
 def test_a_chain_slower_than_the_frame_rate_drops_frames_and_keeps_its_latency(engine: Engine, tmp_path: Path) -> None:
     clip = _step(tmp_path / "step.wav")
     settings = VideoSettings(fps=24.0, window=0.2, attack=0.0, release=0.0)
@@ -139,6 +140,7 @@ def test_stopping_and_starting_again_leaves_no_thread_behind(engine: Engine, tmp
     assert not [thread.name for thread in threading.enumerate() if thread.name.startswith("a2i-")]
 
 
+@pytest.mark.slow  # about 2 s of sound played in real time
 def test_a_recording_holds_the_session_with_its_sound_in_sync(engine: Engine, tmp_path: Path) -> None:
     t = np.arange(2 * RATE) / RATE
     rng = np.random.default_rng(1)
@@ -168,6 +170,7 @@ def test_a_recording_holds_the_session_with_its_sound_in_sync(engine: Engine, tm
         request_from_video_recipe(recipe, tmp_path / "again.mp4", source="live.mp4")
 
 
+@pytest.mark.slow  # about 2 s of sound played in real time
 def test_keyframes_fall_on_the_onsets_heard_and_frames_between_hold_the_last(engine: Engine, tmp_path: Path) -> None:
     samples = 0.005 * np.random.default_rng(2).standard_normal(2 * RATE)
     clicks = (0.6, 1.1, 1.6)
@@ -187,6 +190,7 @@ def test_keyframes_fall_on_the_onsets_heard_and_frames_between_hold_the_last(eng
     assert all(red == previous or key for (previous, _), (red, key) in itertools.pairwise(reds))
 
 
+@pytest.mark.slow  # about 2 s of sound played in real time
 def test_a_modulated_parameter_follows_the_live_loudness(engine: Engine, tmp_path: Path) -> None:
     t = np.arange(2 * RATE) / RATE
     level_db = -50 + 40 * np.sin(np.pi * t / 2)
