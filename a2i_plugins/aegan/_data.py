@@ -11,7 +11,7 @@ from PIL import Image
 
 from a2i_plugins.features import MfccEncoder, MfccStereoEncoder
 from a2i_studio.core import Encoder, RunContext
-from a2i_studio.datasets import PairedDataset
+from a2i_studio.datasets import MIRRORED_ATTRIBUTE, PICTURE_ATTRIBUTES, PairedDataset
 from a2i_studio.errors import DatasetError
 
 __all__ = ["ATTRIBUTES", "ENCODERS", "Attributes", "load_attributes", "load_pairs"]
@@ -19,11 +19,8 @@ __all__ = ["ATTRIBUTES", "ENCODERS", "Attributes", "load_attributes", "load_pair
 ENCODERS: dict[str, type[Encoder]] = {"mfcc": MfccEncoder, "mfcc-stereo": MfccStereoEncoder}
 """The weight-free encoders an AE-GAN can be trained on, by the trainer's ``features`` setting."""
 
-ATTRIBUTES = ("intensity", "count", "source_x")
+ATTRIBUTES = PICTURE_ATTRIBUTES
 """The ``metadata.csv`` columns the attribute critic learns to read from a picture, where a dataset has them."""
-
-MIRRORED = "source_x"
-"""The attribute a horizontal flip maps from ``x`` to ``1 - x``."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +45,12 @@ class Attributes:
 
     def mirrored(self, values: torch.Tensor) -> torch.Tensor:
         """``values`` (standardised, ``[B, A]``) of the same rows' pictures flipped left to right."""
-        if MIRRORED not in self.names:
+        if MIRRORED_ATTRIBUTE not in self.names:
             return values
-        column = self.names.index(MIRRORED)
+        column = self.names.index(MIRRORED_ATTRIBUTE)
         flipped = values.clone()
         # x -> 1 - x in raw units is (1 - 2 mean) / std - z in standardised ones
-        flipped[:, column] = (1 - 2 * self.mean[column]) / self.std[column] - values[:, column]
+        flipped[:, column] = float((1 - 2 * self.mean[column]) / self.std[column]) - values[:, column]
         return flipped
 
 

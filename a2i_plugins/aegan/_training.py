@@ -155,7 +155,7 @@ class AeganLoop(TrainingLoop):
         positions = torch.arange(step.process, len(batch), step.processes, device=device)
         flip = positions % 2 == 1
         real = torch.where(flip[:, None, None, None], targets.flip(-1), targets)
-        real_values = torch.where(flip[:, None], attributes.mirrored(values.cpu()).to(device), values)
+        real_values = torch.where(flip[:, None], attributes.mirrored(values), values)
         # the whole batch's count of known values, shared out: the processes' average is then one process's mean
         known = (attributes.present[batch].sum().clamp_min(1) / step.processes).to(device)
         self.attribute_optimizer.zero_grad()

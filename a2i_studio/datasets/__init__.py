@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from a2i_studio.datasets._folders import AUDIO_SUFFIXES, IMAGE_SUFFIXES, METADATA, read_dataset, write_metadata
 from a2i_studio.datasets._labelled_audio import LabelledAudioReport, LabelledClip, scan_labelled_audio
-from a2i_studio.datasets._paired import PairedDataset, PairedItem
+from a2i_studio.datasets._paired import MIRRORED_ATTRIBUTE, PICTURE_ATTRIBUTES, PairedDataset, PairedItem
 
 __all__ = [
     "AUDIO_SUFFIXES",
     "IMAGE_SUFFIXES",
     "METADATA",
+    "MIRRORED_ATTRIBUTE",
+    "PICTURE_ATTRIBUTES",
     "LabelledAudioReport",
     "LabelledClip",
     "PairedDataset",

@@ -9,9 +9,16 @@ from pathlib import Path
 
 from a2i_studio.errors import DatasetError
 
-__all__ = ["PairedDataset", "PairedItem"]
+__all__ = ["MIRRORED_ATTRIBUTE", "PICTURE_ATTRIBUTES", "PairedDataset", "PairedItem"]
 
 _FIELDS = ("audio", "image", "label", "prompt")
+
+PICTURE_ATTRIBUTES = ("intensity", "count", "source_x")
+"""The ``metadata.csv`` columns that say what a row's picture shows (a soundscape's sound parameters): what the
+attribute metrics and the AE-GAN's attribute critic learn to read from a picture, where a dataset has them."""
+
+MIRRORED_ATTRIBUTE = "source_x"
+"""The picture attribute a horizontal flip maps from ``x`` to ``1 - x``."""
 
 
 @dataclass(frozen=True)

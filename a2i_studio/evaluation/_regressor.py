@@ -25,7 +25,7 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional
 
-from a2i_studio.datasets import PairedDataset
+from a2i_studio.datasets import MIRRORED_ATTRIBUTE, PICTURE_ATTRIBUTES, PairedDataset
 from a2i_studio.errors import DatasetError
 from a2i_studio.evaluation._classifier import (
     _load_network,
@@ -41,13 +41,10 @@ from a2i_studio.evaluation._classifier import (
 __all__ = ["ATTRIBUTES", "SIZE", "AttributeRegressor", "regressor_attributes", "regressor_key", "train_regressor"]
 
 _FORMAT = "a2i-attribute-regressor/2"
-ATTRIBUTES = ("intensity", "count", "source_x")
+ATTRIBUTES = PICTURE_ATTRIBUTES
 """The ``metadata.csv`` columns the regressor learns, where a dataset has them."""
-_MIRRORED = "source_x"  # a horizontal flip maps x to 1 - x
 SIZE = 128
 """The side pictures are area-resized to: a bird in a 256 px soundscape is a few pixels at 128, none at 64."""
-
-
 
 _COLUMNS = 4
 """Beside the trunk's global average (what counts and densities need), the head gets its map averaged over
@@ -183,7 +180,7 @@ def train_regressor(
     inputs = _read_pictures(dataset, size)
     classes = regressor._classes([item.label for item in dataset])
     targets = torch.from_numpy(raw).float()
-    mirrored = attributes.index(_MIRRORED) if _MIRRORED in attributes else None
+    mirrored = attributes.index(MIRRORED_ATTRIBUTE) if MIRRORED_ATTRIBUTE in attributes else None
     scale_mean, scale_std = torch.from_numpy(mean).float(), torch.from_numpy(std).float()  # std > 0: they vary
     network = regressor.network.train()
     optimizer = torch.optim.Adam(network.parameters(), lr=2e-3)
